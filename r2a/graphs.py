@@ -1,0 +1,89 @@
+"""Dependency graphs of sequence layers, and the two numbers the course reads off them.
+
+A graph maps each node to the tuple of nodes it is computed from. Nodes are ``(kind, position)``
+tuples: ``("x", i)`` inputs, ``("h", t)`` recurrent states, ``("y", t)`` outputs of a layer whose
+positions read each other directly.
+
+* ``dependency_depth``: the minimum number of sequential steps before a node can be computed,
+  however many processors there are (the longest chain of nodes that must come before it).
+* ``shortest_path_length``: how many edges a signal crosses from one node to another; gradients
+  travel the same path backwards.
+"""
+from collections import deque
+
+
+def rnn_graph(n: int) -> dict:
+    """An RNN over ``n`` inputs: ``h_t`` reads ``h_{t-1}`` and ``x_t``; ``h_0`` is given."""
+    _check_length(n)
+    graph = {("h", 0): (), **{("x", t): () for t in range(1, n + 1)}}
+    for t in range(1, n + 1):
+        graph[("h", t)] = (("h", t - 1), ("x", t))
+    return graph
+
+
+def self_attention_graph(n: int) -> dict:
+    """A layer in which every output position ``y_t`` reads every input ``x_1 .. x_n`` directly."""
+    _check_length(n)
+    graph = {("x", t): () for t in range(1, n + 1)}
+    inputs = tuple(("x", t) for t in range(1, n + 1))
+    for t in range(1, n + 1):
+        graph[("y", t)] = inputs
+    return graph
+
+
+def dependency_depth(graph: dict) -> dict:
+    """Depth of every node: 0 for a node with no parents, else 1 + the deepest parent.
+
+    Iterative (Kahn's topological order), so graphs of thousands of nodes do not hit Python's
+    recursion limit. Raises ``ValueError`` on an unknown parent or a cycle.
+    """
+    children = {node: [] for node in graph}
+    waiting = {}
+    for node, parents in graph.items():
+        for parent in parents:
+            if parent not in graph:
+                raise ValueError(f"{node} depends on {parent}, which is not in the graph")
+            children[parent].append(node)
+        waiting[node] = len(parents)
+    depth = {node: 0 for node, parents in graph.items() if not parents}
+    ready = deque(depth)
+    while ready:
+        node = ready.popleft()
+        for child in children[node]:
+            depth[child] = max(depth.get(child, 0), depth[node] + 1)
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+    if len(depth) != len(graph):
+        raise ValueError("the graph has a cycle: some nodes can never be computed")
+    return depth
+
+
+def shortest_path_length(graph: dict, source, target):
+    """Fewest edges on a path from ``source`` to ``target`` following the computation forwards.
+
+    Returns ``None`` when ``target`` does not depend on ``source`` at all.
+    """
+    for node in (source, target):
+        if node not in graph:
+            raise ValueError(f"{node} is not in the graph")
+    children = {node: [] for node in graph}
+    for node, parents in graph.items():
+        for parent in parents:
+            children[parent].append(node)
+    distance = {source: 0}
+    frontier = deque([source])
+    while frontier:
+        node = frontier.popleft()
+        if node == target:
+            return distance[node]
+        for child in children[node]:
+            if child not in distance:
+                distance[child] = distance[node] + 1
+                frontier.append(child)
+    return None
+
+
+def _check_length(n):
+    if int(n) != n or n < 1:
+        raise ValueError(f"sequence length must be a positive integer, got {n!r}")

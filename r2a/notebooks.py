@@ -1,0 +1,112 @@
+"""Notebook twins: every lecture is authored as a jupytext percent-format ``.py`` and committed as
+an executed ``.ipynb`` beside it. This module executes the ``.py`` into its ``.ipynb`` and checks
+that a pair has not drifted apart.
+
+    python -m r2a.notebooks build lectures/01_sequences_and_recurrence.py
+    python -m r2a.notebooks check lectures/*.py
+
+``build`` stores a fingerprint of the source in the notebook's metadata; ``check`` fails when the
+``.py`` was edited after the last build, when the ``.ipynb`` was edited by hand, or when its cells
+were not all executed, in order, without errors.
+"""
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+METADATA_KEY = "r2a"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+# The same pins the Makefile exports, so a build started by hand is as deterministic as `make`.
+DETERMINISTIC_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                     "PYTHONHASHSEED": "0"}
+
+
+def twin_of(py_path) -> Path:
+    return Path(py_path).with_suffix(".ipynb")
+
+
+def read_source(py_path):
+    """The notebook that a percent-format ``.py`` describes (no outputs)."""
+    return jupytext.read(str(py_path), fmt="py:percent")
+
+
+def cell_signature(notebook) -> list:
+    """What must agree between the twins: each cell's type, source and tags."""
+    return [[cell.cell_type, cell.source, sorted(cell.get("metadata", {}).get("tags", []))]
+            for cell in notebook.cells]
+
+
+def fingerprint(notebook) -> str:
+    return hashlib.sha256(json.dumps(cell_signature(notebook)).encode()).hexdigest()
+
+
+def build(py_path, timeout: int = 600) -> float:
+    """Execute the ``.py`` top to bottom in a fresh kernel and write the ``.ipynb``; return seconds."""
+    from nbclient import NotebookClient
+
+    py_path = Path(py_path)
+    notebook = read_source(py_path)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    os.environ.update(DETERMINISTIC_ENV)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name=KERNELSPEC["name"],
+                            record_timing=False, resources={"metadata": {"path": str(py_path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    notebook.metadata[METADATA_KEY] = {"source_sha256": fingerprint(notebook)}
+    nbformat.write(notebook, str(twin_of(py_path)))
+    return seconds
+
+
+def check_pair(py_path) -> list:
+    """Problems with a ``.py``/``.ipynb`` pair, as sentences; an empty list means the pair agrees."""
+    py_path, ipynb_path = Path(py_path), twin_of(py_path)
+    if not ipynb_path.exists():
+        return [f"{ipynb_path} is missing: run `make notebooks`"]
+    source, executed = read_source(py_path), nbformat.read(str(ipynb_path), as_version=4)
+    problems = []
+    ours, theirs = cell_signature(source), cell_signature(executed)
+    if ours != theirs:
+        first = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+        problems.append(f"{py_path.name} and {ipynb_path.name} differ from cell {first} on "
+                        f"({len(ours)} vs {len(theirs)} cells): re-execute with `make notebooks`")
+    recorded = executed.metadata.get(METADATA_KEY, {}).get("source_sha256")
+    if recorded != fingerprint(source):
+        problems.append(f"{ipynb_path.name} was not executed from the current {py_path.name}: "
+                        "run `make notebooks`")
+    counts = [cell.get("execution_count") for cell in executed.cells if cell.cell_type == "code"]
+    if counts != list(range(1, len(counts) + 1)):
+        problems.append(f"{ipynb_path.name}: code cells were not all executed once, top to bottom")
+    for index, cell in enumerate(executed.cells):
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            problems.append(f"{ipynb_path.name}: cell {index} stored an error")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m r2a.notebooks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["build", "check"])
+    parser.add_argument("paths", nargs="+", type=Path, help="percent-format .py twins")
+    args = parser.parse_args(argv)
+    failed = False
+    for path in args.paths:
+        if path.suffix != ".py" or not path.exists():
+            print(f"{path}: expected an existing percent-format .py file", file=sys.stderr)
+            failed = True
+        elif args.command == "build":
+            print(f"{path}: executed in {build(path):.1f} s", flush=True)
+        else:
+            problems = check_pair(path)
+            failed |= bool(problems)
+            print("\n".join(problems) if problems else f"{path}: twins agree")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+import pytest
+
+from r2a import graphs
+
+
+def test_rnn_depth_grows_with_position():
+    depth = graphs.dependency_depth(graphs.rnn_graph(6))
+    assert [depth[("h", t)] for t in range(7)] == list(range(7))
+    assert all(depth[("x", t)] == 0 for t in range(1, 7))
+
+
+def test_all_to_all_depth_is_one_at_every_length():
+    for n in (1, 5, 300):
+        depth = graphs.dependency_depth(graphs.self_attention_graph(n))
+        assert {depth[("y", t)] for t in range(1, n + 1)} == {1}
+
+
+def test_depth_of_a_long_chain_needs_no_recursion():
+    depth = graphs.dependency_depth(graphs.rnn_graph(5000))
+    assert depth[("h", 5000)] == 5000
+
+
+def test_depth_is_one_plus_the_deepest_parent():
+    graph = {"a": (), "b": ("a",), "c": ("b",), "d": ("a", "c")}
+    assert graphs.dependency_depth(graph) == {"a": 0, "b": 1, "c": 2, "d": 3}
+
+
+def test_shortest_paths():
+    assert graphs.shortest_path_length(graphs.rnn_graph(10), ("x", 1), ("h", 10)) == 10
+    assert graphs.shortest_path_length(graphs.rnn_graph(10), ("x", 4), ("h", 10)) == 7
+    assert graphs.shortest_path_length(graphs.self_attention_graph(10), ("x", 1), ("y", 10)) == 1
+    assert graphs.shortest_path_length(graphs.rnn_graph(10), ("h", 5), ("h", 5)) == 0
+    assert graphs.shortest_path_length(graphs.rnn_graph(10), ("x", 9), ("h", 3)) is None
+
+
+def test_bad_graphs_are_rejected():
+    with pytest.raises(ValueError, match="cycle"):
+        graphs.dependency_depth({"a": ("b",), "b": ("a",)})
+    with pytest.raises(ValueError, match="not in the graph"):
+        graphs.dependency_depth({"a": ("ghost",)})
+    with pytest.raises(ValueError, match="not in the graph"):
+        graphs.shortest_path_length(graphs.rnn_graph(3), ("x", 9), ("h", 1))
+    with pytest.raises(ValueError, match="positive integer"):
+        graphs.rnn_graph(0)
