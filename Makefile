@@ -10,7 +10,9 @@ STAMP    := $(VENV)/.installed
 PORT     ?= 8888
 BROWSER  ?= yes
 LECTURES := $(sort $(wildcard lectures/[0-9]*.py))
-NB       ?= $(LECTURES)
+SOLUTION_TWINS := $(sort $(wildcard solutions/*/a[0-9]_*.py))
+ASSIGNMENT_IDS := $(notdir $(patsubst %/,%,$(dir $(SOLUTION_TWINS))))
+NB       ?= $(LECTURES) $(SOLUTION_TWINS)
 
 # Containers and CI machines often run as root, which Jupyter refuses without --allow-root.
 # BROWSER is a make variable here; exported, Python's webbrowser module would try to run it.
@@ -22,13 +24,14 @@ export MKL_NUM_THREADS      := 1
 export PYTHONHASHSEED       := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test notebooks lock clean
+.PHONY: help install lab test notebooks assignments lock clean
 
 help:
 	@echo "make lab        set up (first time only) and open JupyterLab at the course root"
 	@echo "                  PORT=8888 to choose the port, BROWSER=no on a server without a browser"
 	@echo "make test       set up, then run the unit tests and strict nbval on every lecture"
-	@echo "make notebooks  re-execute lecture notebooks from their .py twins (NB=lectures/01_....py for one)"
+	@echo "make notebooks  re-execute notebooks from their .py twins (NB=lectures/01_....py for one)"
+	@echo "make assignments  rebuild the solution notebooks and regenerate the student versions with nbgrader"
 	@echo "make lock       re-resolve requirements.in into the lock file requirements.txt"
 	@echo "make clean      remove the environment and build files"
 
@@ -58,6 +61,14 @@ test: install
 
 notebooks: install
 	$(BIN)/python -m r2a.notebooks build $(NB)
+
+# Student versions are only ever made by nbgrader, from freshly executed solution notebooks.
+# nbgrader shells out to alembic, so the environment's bin goes first on PATH.
+assignments: install
+	$(BIN)/python -m r2a.notebooks build $(SOLUTION_TWINS)
+	for id in $(ASSIGNMENT_IDS); do \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$id --force --log-level=WARN || exit 1; \
+	done
 
 lock:
 	rm -rf build/lock-venv

@@ -37,9 +37,15 @@ def read_source(py_path):
 
 
 def cell_signature(notebook) -> list:
-    """What must agree between the twins: each cell's type, source and tags."""
-    return [[cell.cell_type, cell.source, sorted(cell.get("metadata", {}).get("tags", []))]
-            for cell in notebook.cells]
+    """What must agree between the twins: each cell's type, source, tags and nbgrader metadata."""
+    signature = []
+    for cell in notebook.cells:
+        metadata = cell.get("metadata", {})
+        entry = [cell.cell_type, cell.source, sorted(metadata.get("tags", []))]
+        if "nbgrader" in metadata:  # assignments: grade ids, points and locks are part of the source
+            entry.append(dict(metadata["nbgrader"]))
+        signature.append(entry)
+    return signature
 
 
 def fingerprint(notebook) -> str:

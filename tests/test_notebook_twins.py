@@ -8,19 +8,21 @@ from r2a import notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 LECTURES = sorted((ROOT / "lectures").glob("[0-9]*.py"))
+TWINS = LECTURES + sorted((ROOT / "solutions").glob("*/a[0-9]_*.py"))
 
 
 def test_there_are_lectures():
     assert LECTURES, "no lecture twins found in lectures/"
 
 
-@pytest.mark.parametrize("py_path", LECTURES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("py_path", TWINS, ids=lambda p: p.stem)
 def test_twins_agree(py_path):
     assert notebooks.check_pair(py_path) == []
 
 
 def test_no_notebook_without_its_text_twin():
-    orphans = [p.name for p in (ROOT / "lectures").glob("*.ipynb") if not p.with_suffix(".py").exists()]
+    notebooks_ = list((ROOT / "lectures").glob("*.ipynb")) + list((ROOT / "solutions").glob("*/*.ipynb"))
+    orphans = [p.name for p in notebooks_ if not p.with_suffix(".py").exists()]
     assert not orphans, f"notebooks without a .py twin: {orphans}"
 
 
