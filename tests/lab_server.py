@@ -1,0 +1,63 @@
+"""Start a JupyterLab server for a test, wait until it answers, and always stop it afterwards."""
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+TOKEN = "course-test-token"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url, data=None):
+    with urllib.request.urlopen(url, data=data, timeout=30) as response:
+        return response.status, response.read().decode()
+
+
+def isolated_env(tmp_path):
+    """Environment with the token set and Jupyter's per-user state kept inside tmp_path."""
+    return dict(os.environ, JUPYTER_TOKEN=TOKEN, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+                JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"),
+                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+
+
+@contextlib.contextmanager
+def running(command, port, cwd, env, startup_seconds=90):
+    """Run ``command`` (which serves Jupyter on ``port``) and yield its base URL once it answers."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            try:
+                fetch(f"{base}/api/status?token={TOKEN}")
+                break
+            except OSError:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{command[0]} exited with {process.returncode} before serving")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"JupyterLab did not answer within {startup_seconds} s")
+                time.sleep(0.5)
+        yield base
+    finally:
+        stop(process)
+
+
+def stop(process):
+    """Stop the process and everything it started (its whole process group)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
