@@ -6,19 +6,28 @@ without an exception *and* without writing to stderr; otherwise it earns 0. Runn
 in seconds; tests/test_assignments.py checks the same verdicts with real `nbgrader autograde`.
 """
 import contextlib
+import functools
 import io
 import warnings
 from pathlib import Path
 
 import jupytext
+import matplotlib
+
+matplotlib.use("Agg")  # cells that draw must not need a display
+import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and (p / f"{p.name}.py").exists())
 
 
+@functools.lru_cache(maxsize=None)
 def source_notebook(assignment):
-    """The instructor version (solutions, visible and hidden tests) read from its .py twin."""
+    """The instructor version (solutions, visible and hidden tests) read from its .py twin.
+
+    Cached: callers read it and must not modify it.
+    """
     return jupytext.read(str(SOLUTIONS / assignment / f"{assignment}.py"), fmt="py:percent")
 
 
@@ -41,37 +50,69 @@ def test_cells(notebook):
 def _run_cell(source, namespace, name):
     """Run one cell; True when it raised nothing and wrote nothing to stderr."""
     err = io.StringIO()
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err), warnings.catch_warnings():
-        warnings.simplefilter("default")  # warnings print to (the redirected) stderr, as in a kernel
+    # Record warnings rather than let them print: pytest replaces warnings.showwarning, so a
+    # warning would never reach the redirected stderr. In a kernel it would, and cost the cell.
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             exec(compile(source, name, "exec"), namespace)
         except Exception:  # noqa: BLE001 - a failing cell is a result, not an error of the harness
             return False
-    return err.getvalue() == ""
+    return err.getvalue() == "" and not caught
 
 
-def score(assignment, replacements=None):
+def _code_cells(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            meta = nbgrader_meta(cell)
+            yield cell, meta.get("grade_id", ""), bool(meta.get("grade") and not meta.get("solution"))
+
+
+@functools.lru_cache(maxsize=None)
+def _solution_namespace(assignment):
+    """The namespace after running every cell except the tests, with the instructor's answers."""
+    namespace = {"__name__": "__main__"}
+    try:
+        for cell, grade_id, is_test in _code_cells(source_notebook(assignment)):
+            if not is_test:
+                _run_cell(cell.source, namespace, f"<{assignment}:{grade_id}>")
+    finally:
+        plt.close("all")
+    return namespace
+
+
+def score(assignment, replacements=None, only=None):
     """Points earned by each test cell when the answer cells in ``replacements`` are swapped in.
 
     ``replacements`` maps an answer cell's grade_id to the source to put there; every other answer
-    cell keeps the instructor's solution. Returns ``{test grade_id: (earned, possible)}``.
+    cell keeps the instructor's solution. Without ``only``, the notebook runs top to bottom, as in
+    nbgrader. With ``only``, just the test cells of that function or question (``test_<only>*``)
+    run, on top of a cached run of all non-test cells with the replacements applied after it; that
+    is what makes trying dozens of variants fast. Returns ``{test grade_id: (earned, possible)}``.
     """
     notebook = source_notebook(assignment)
     replacements = dict(replacements or {})
     unknown = set(replacements) - set(answer_cells(notebook))
     if unknown:
         raise KeyError(f"{assignment} has no answer cells {sorted(unknown)}")
-    namespace = {"__name__": "__main__"}
+    namespace = dict(_solution_namespace(assignment)) if only is not None else {"__name__": "__main__"}
     scores = {}
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id", "")
-        ok = _run_cell(replacements.get(grade_id, cell.source), namespace, f"<{assignment}:{grade_id}>")
-        if meta.get("grade") and not meta.get("solution"):
-            points = float(meta["points"])
-            scores[grade_id] = (points if ok else 0.0, points)
+    try:
+        for cell, grade_id, is_test in _code_cells(notebook):
+            if only is not None:
+                if not is_test:
+                    if grade_id in replacements:
+                        _run_cell(replacements[grade_id], namespace, f"<{assignment}:{grade_id}>")
+                    continue
+                if not grade_id.startswith(f"test_{only}"):
+                    continue
+            ok = _run_cell(replacements.get(grade_id, cell.source), namespace, f"<{assignment}:{grade_id}>")
+            if is_test:
+                points = float(nbgrader_meta(cell)["points"])
+                scores[grade_id] = (points if ok else 0.0, points)
+    finally:
+        plt.close("all")
     return scores
 
 
