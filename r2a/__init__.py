@@ -9,7 +9,10 @@ unit tests in ``tests/``, so an old lecture does not silently break when a helpe
 
 Modules: ``reproducibility`` (setup), ``checks`` (cmp), ``data`` (toy tasks), ``timing``
 (wall-clock and scaling exponents), ``graphs`` (dependency depth and path length), ``plotting``
-(style, heatmaps, attention grids, log-log fits), ``notebooks`` (the .py/.ipynb twin tooling).
+(style, heatmaps, attention grids, log-log fits), ``training`` (the shared training loop),
+``recurrent`` (RNN Jacobians, gradient norm by input position, RNN/LSTM classifiers),
+``seq2seq`` (encoder-decoder with optional attention, and the bottleneck experiment),
+``attention_models`` (small self-attention models), ``notebooks`` (the .py/.ipynb twin tooling).
 """
 import os as _os
 
