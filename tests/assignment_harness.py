@@ -41,6 +41,20 @@ def answer_cells(notebook):
             if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
 
 
+def solved_student_version(assignment, released_path):
+    """The student notebook at ``released_path`` with the instructor's answers typed in, as a
+    student who got everything right would submit it."""
+    import nbformat
+
+    notebook = nbformat.read(str(released_path), as_version=4)
+    solutions = answer_cells(source_notebook(assignment))
+    for cell in notebook.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id in solutions:
+            cell.source = solutions[grade_id]
+    return notebook
+
+
 def test_cells(notebook):
     """{grade_id: points} of the autograded test cells, in notebook order."""
     return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c)["points"]) for c in notebook.cells

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from assignment_harness import ASSIGNMENTS, SOLUTIONS, answer_cells, source_notebook
+from assignment_harness import ASSIGNMENTS, SOLUTIONS, solved_student_version
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -51,13 +51,8 @@ def course(request, tmp_path_factory):
     nbgrader(course, "generate_assignment", assignment, "--force")
     released = course / "assignments" / assignment / f"{assignment}.ipynb"
 
-    solutions = answer_cells(source_notebook(assignment))
-    for student, fill in (("perfect", True), ("as_released", False)):
-        nb = nbformat.read(str(released), as_version=4)
-        for cell in nb.cells:
-            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-            if fill and grade_id in solutions:
-                cell.source = solutions[grade_id]
+    for student, nb in (("perfect", solved_student_version(assignment, released)),
+                        ("as_released", nbformat.read(str(released), as_version=4))):
         target = course / "submitted" / student / assignment / released.name
         target.parent.mkdir(parents=True)
         nbformat.write(nb, str(target))

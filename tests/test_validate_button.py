@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from assignment_harness import answer_cells, source_notebook
+from assignment_harness import solved_student_version
 from lab_server import TOKEN, free_port, isolated_env, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,13 +32,7 @@ def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("student")
     released = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     shutil.copy(released, folder / "released.ipynb")
-    solved = nbformat.read(str(released), as_version=4)
-    solutions = answer_cells(source_notebook(ASSIGNMENT))
-    for cell in solved.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in solutions:
-            cell.source = solutions[grade_id]
-    nbformat.write(solved, str(folder / "solved.ipynb"))
+    nbformat.write(solved_student_version(ASSIGNMENT, released), str(folder / "solved.ipynb"))
     port = free_port()
     command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
                f"--ServerApp.root_dir={folder}"] + (["--allow-root"] if os.geteuid() == 0 else [])
