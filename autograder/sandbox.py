@@ -1,0 +1,236 @@
+"""Start the student's kernel (kernel.py) in a sandbox, and kill it when time is up.
+
+Isolation, strongest first, chosen by what the operating system allows:
+
+* **root**: new network, PID and mount namespaces (``unshare``); the kernel sees a fresh root
+  filesystem holding only the system folders, the Python installation and this package, all
+  read-only, plus an empty, size-capped working folder; it runs as an unprivileged user id of its
+  own, with no new privileges.
+* **not root, user namespaces allowed**: the same namespaces and filesystem view inside an
+  unprivileged user namespace, without the change of user id.
+* **neither**: a plain child process with resource limits only, and a warning.
+
+In every mode: limits on memory (address space), processes, file size and open files; the
+kernel's terminal output goes to a size-capped file; and a wall-clock deadline enforced by killing
+the whole process tree (the kernel is PID 1 of its namespace, so its children die with it).
+"""
+import ctypes
+import dataclasses
+import functools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
+JAIL_ROOT = "/tmp/.autograder-jail"
+WORKDIR = "/home/student"  # the kernel's working folder inside the jail: an empty tmpfs
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    cell_seconds: float = 60.0       # one cell, or one call of a student's function
+    notebook_seconds: float = 300.0  # everything one submission runs
+    memory_bytes: int = 2 * 1024 ** 3
+    processes: int = 32
+    output_bytes: int = 1024 ** 2    # text kept per cell; more is cut off and noted
+    file_bytes: int = 32 * 1024 ** 2 # largest file the kernel may write, and its working folder
+
+
+class SandboxWarning(UserWarning):
+    pass
+
+
+@functools.lru_cache(maxsize=None)
+def isolation_mode():
+    """'root', 'userns' or 'none': the strongest isolation this machine allows."""
+    if not sys.platform.startswith("linux") or not os.path.exists(UNSHARE):
+        return "none"
+    base = [UNSHARE, "--net", "--pid", "--mount", "--fork"]
+    attempts = [("root", base)] if os.geteuid() == 0 else []
+    attempts.append(("userns", [UNSHARE, "--user", "--map-root-user"] + base[1:]))
+    for mode, command in attempts:
+        probe = subprocess.run(command + ["true"], capture_output=True)
+        if probe.returncode == 0:
+            return mode
+    return "none"
+
+
+def warn_if_weak():
+    """Say plainly what protection is missing on this machine (once per process)."""
+    mode = isolation_mode()
+    if mode == "userns":
+        warnings.warn("sandbox: not root, so student code runs under your own user id (inside a user "
+                      "namespace with no network and a private filesystem view)", SandboxWarning, stacklevel=2)
+    elif mode == "none":
+        warnings.warn("sandbox: this machine allows no namespaces; student code runs with YOUR permissions "
+                      "and network access, limited only in time, memory and processes. Grade untrusted "
+                      "submissions on Linux as root, or where unprivileged user namespaces are enabled.",
+                      SandboxWarning, stacklevel=2)
+
+
+def _visible_paths():
+    """What the kernel needs to see: system folders, Python, its packages, and this package."""
+    paths = {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc",
+             sys.prefix, sys.base_prefix, sys.exec_prefix, str(PACKAGE_PARENT / "autograder")}
+    paths |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
+    return sorted(p for p in paths if os.path.exists(p))
+
+
+class Sandbox:
+    """One kernel process. ``read_fd``/``write_fd`` are the grader's ends of its channel."""
+
+    def __init__(self, limits, uid=None):
+        self.limits, self.last_words = limits, ""
+        to_kernel_r, self.write_fd = os.pipe()
+        self.read_fd, from_kernel_w = os.pipe()
+        self.log = tempfile.TemporaryFile()  # the kernel's own stdout/stderr (C-level output)
+        kernel = [sys.executable, "-m", "autograder.kernel", str(to_kernel_r), str(from_kernel_w),
+                  str(limits.output_bytes)]
+        mode = isolation_mode()
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR, "MPLBACKEND": "Agg",
+               "MPLCONFIGDIR": "/tmp", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+               "PYTHONPATH": str(PACKAGE_PARENT)}
+        if mode == "none":
+            self.workdir = tempfile.mkdtemp(prefix="autograder-")
+            env.update(HOME=self.workdir, MPLCONFIGDIR=self.workdir)
+            command, preexec = kernel, functools.partial(_apply_limits, limits)
+        else:
+            self.workdir = None
+            os.makedirs(JAIL_ROOT, exist_ok=True)
+            userns = ["--user", "--map-root-user"] if mode == "userns" else []
+            jail = [sys.executable, "-m", "autograder.sandbox", "--uid", str(uid if mode == "root" else -1),
+                    "--limits", ",".join(str(getattr(limits, f.name)) for f in dataclasses.fields(Limits)),
+                    "--visible", os.pathsep.join(_visible_paths()), "--"]
+            command = [UNSHARE, *userns, "--net", "--pid", "--mount", "--fork", "--kill-child=SIGKILL",
+                       *jail, *kernel]
+            preexec = None
+        self.process = subprocess.Popen(command, pass_fds=(to_kernel_r, from_kernel_w), env=env,
+                                        cwd=self.workdir or "/", stdin=subprocess.DEVNULL, stdout=self.log,
+                                        stderr=self.log, start_new_session=True, preexec_fn=preexec)
+        os.close(to_kernel_r)
+        os.close(from_kernel_w)
+
+    def kill(self):
+        """Stop the kernel and everything it started, whatever it is doing."""
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+        if not self.log.closed:
+            self.log.seek(0)
+            self.last_words = self.log.read()[-600:].decode("utf-8", "replace").strip()
+        for fd in (self.read_fd, self.write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.log.close()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def exit_description(self):
+        """Why the kernel died, for a person: signal name or exit code, and its last words."""
+        code = self.process.poll()
+        if code is None:
+            return "still running"
+        tail = getattr(self, "last_words", "")
+        how = (f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}")
+        if code == -signal.SIGXFSZ:
+            how += " (a file grew past the size limit)"
+        return how + (f"; its last output: {tail}" if tail else "")
+
+
+def _apply_limits(limits):
+    """Resource limits for the kernel process (called in the child before it runs Python)."""
+    for name, value in [("RLIMIT_AS", limits.memory_bytes), ("RLIMIT_NPROC", limits.processes),
+                        ("RLIMIT_FSIZE", limits.file_bytes), ("RLIMIT_CORE", 0), ("RLIMIT_NOFILE", 256)]:
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+# ---- the jail: runs as root inside the new namespaces, builds the filesystem view, drops privileges
+
+_libc = ctypes.CDLL(None, use_errno=True)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+
+
+def _mount(source, target, fstype, flags, data=None):
+    if _libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
+                   data and data.encode()) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
+
+
+def _bind_read_only(path, root):
+    target = root + path
+    if os.path.islink(path):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(path), target)
+        return
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(path, target, None, MS_BIND | MS_REC)
+    _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_REC)
+
+
+def jail(uid, limits, visible, command):
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here shows outside
+    root = JAIL_ROOT  # every jail mounts its own tmpfs here, each in its own mount namespace
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    for path in visible:
+        _bind_read_only(path, root)
+    for path in (WORKDIR, "/tmp"):
+        os.makedirs(root + path, exist_ok=True)
+        _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.file_bytes},mode=1777")
+    os.makedirs(root + "/proc")
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(root + "/dev")
+    _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID, "size=64k,mode=755")
+    for device in ("null", "zero", "full", "random", "urandom"):
+        open(f"{root}/dev/{device}", "a").close()
+        _mount(f"/dev/{device}", f"{root}/dev/{device}", None, MS_BIND)
+    _mount(None, root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.chroot(root)
+    os.chdir(WORKDIR)
+    _apply_limits(limits)
+    if uid >= 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # a change of user id clears it: set it again
+    os.execv(command[0], command)
+
+
+def _main(argv):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m autograder.sandbox", description="internal: the jail")
+    parser.add_argument("--uid", type=int, required=True)
+    parser.add_argument("--limits", required=True)
+    parser.add_argument("--visible", required=True)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    values = args.limits.split(",")
+    limits = Limits(*(type(f.default)(v) for f, v in zip(dataclasses.fields(Limits), values)))
+    jail(args.uid, limits, args.visible.split(os.pathsep), args.command[1:] if args.command[:1] == ["--"]
+         else args.command)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
