@@ -17,6 +17,7 @@ import time
 import traceback
 import warnings
 
+import nbformat
 import numpy as np
 
 from autograder import wire
@@ -266,16 +267,17 @@ def run_setup(namespace, setup_sources):
             exec(compile(source, "<setup>", "exec"), namespace)
 
 
-def run_notebook(notebook, test_ids, setup_sources, limits, uid=None):
+def run_notebook(notebook, test_ids, setup_sources, limits, uid=None, read=()):
     """Run every code cell of a restored notebook in order; fill in its outputs.
 
     ``test_ids`` are the grade_ids of test cells (run here); every other code cell runs in the
     kernel. A cell that runs out of time or kills the kernel fails with an error output saying so;
     the kernel is then restarted, the cells that had run are replayed, and grading goes on, so one
     endless loop costs only its own tests. Returns a list of incidents ``(kind, cell name, detail)``
-    with kind ``"timeout"`` or ``"crashed"``.
+    with kind ``"timeout"`` or ``"crashed"``, and the values of the names in ``read`` at the end
+    (multiple-choice answers: short strings, else None).
     """
-    incidents, replay = [], []
+    incidents, replay, broken = [], [], False
     session = Session(limits, uid)
     namespace = TestNamespace(session)
     run_setup(namespace, setup_sources)
@@ -285,9 +287,10 @@ def run_notebook(notebook, test_ids, setup_sources, limits, uid=None):
                 continue
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             name = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
-            if time.monotonic() >= session.notebook_deadline:
-                cell.outputs = [_error_output("NotRun", f"not run: the notebook used up its "
-                                              f"{limits.notebook_seconds:g} s")]
+            if time.monotonic() >= session.notebook_deadline or broken:
+                why = "the kernel could not be restarted" if broken else \
+                    f"the notebook used up its {limits.notebook_seconds:g} s"
+                cell.outputs = [_error_output("NotRun", f"not run: {why}")]
                 continue
             try:
                 if grade_id in test_ids:
@@ -307,11 +310,26 @@ def run_notebook(notebook, test_ids, setup_sources, limits, uid=None):
                                               detail)]
                 if time.monotonic() >= session.notebook_deadline:
                     continue
-                session = _restart(session, limits, uid, replay)
+                try:
+                    session = _restart(session, limits, uid, replay)
+                except (KernelTimeout, KernelDied):
+                    broken = True
                 namespace.session = session
+        values = {name: _short_text(session, name) for name in read}
     finally:
         session.close()
-    return incidents
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.from_dict(output) for output in cell.outputs]
+    return incidents, values
+
+
+def _short_text(session, name):
+    try:
+        value = session.get(name)
+    except (KeyError, KernelTimeout, KernelDied, TypeError, ValueError, NotGradable):
+        return None
+    return value if isinstance(value, str) and len(value) <= 20 else None
 
 
 def _restart(old, limits, uid, replay):

@@ -1,0 +1,112 @@
+"""What the grader knows about one assignment: its cells, tests, points and pristine sources.
+
+The student version (``assignments/<id>/<id>.ipynb``) gives the order of the cells and what a
+student was handed. The pristine sources of test cells (hidden tests included) and of locked cells
+come from the nbgrader gradebook when grading a class (``from_gradebook``), and from the instructor
+version in ``solutions/`` for a self-check (``from_solutions``): those are the copies a submission
+cannot have touched.
+"""
+import dataclasses
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+MCQ_ANSWER = re.compile(r"^answer_(q\w+)$")
+
+
+def nbgrader_meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_test(cell):
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+@dataclasses.dataclass
+class Assignment:
+    name: str
+    notebook: str            # notebook file stem, also nbgrader's notebook id
+    released: object         # the student version, as nbformat reads it
+    pristine: dict           # grade_id -> source, for every test, locked and task cell
+    tests: dict              # test grade_id -> points, in notebook order
+    manual: dict             # hand-graded (task) grade_id -> points
+    answers: list            # grade_ids of the cells students fill in
+    setup: list              # sources of the locked code cells before the first answer cell
+
+    @property
+    def max_score(self):
+        return float(sum(self.tests.values()))
+
+    @property
+    def multiple_choice(self):
+        """{question id: grade_id of its answer cell}, e.g. {"q1": "answer_q1"}."""
+        return {m.group(1): a for a in self.answers if (m := MCQ_ANSWER.match(a))}
+
+    def correct_choice(self, question):
+        """The letter a multiple-choice test accepts, read from its pristine test cell."""
+        for grade_id, source in self.pristine.items():
+            if grade_id.startswith(f"test_answer_{question}"):
+                found = re.search(rf'answer_{question}\s*==\s*["\']([A-D])["\']', source)
+                if found:
+                    return found.group(1)
+        return None
+
+    def question_of(self, test_id):
+        """The graded function or question a test cell belongs to (grading contract: test_<name>...)."""
+        candidates = [a for a in self.answers if test_id == f"test_{a}" or test_id.startswith(f"test_{a}_")]
+        return max(candidates, key=len) if candidates else test_id.removeprefix("test_")
+
+
+def available():
+    return sorted(p.name for p in (ROOT / "assignments").iterdir() if (p / f"{p.name}.ipynb").exists())
+
+
+def _released(name, root):
+    path = Path(root) / "assignments" / name / f"{name}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(f"no student version at {path}; run `python -m autograder release {name}`")
+    return nbformat.read(str(path), as_version=4)
+
+
+def _build(name, released, pristine):
+    tests, manual, answers, setup = {}, {}, [], []
+    for cell in released.cells:
+        meta = nbgrader_meta(cell)
+        grade_id = meta.get("grade_id")
+        if is_test(cell):
+            tests[grade_id] = float(meta["points"])
+        elif meta.get("task") or (meta.get("grade") and meta.get("solution")):
+            manual[grade_id] = float(meta["points"])
+        elif meta.get("solution") and cell.cell_type == "code":
+            answers.append(grade_id)
+        elif meta.get("locked") and cell.cell_type == "code" and not answers:
+            setup.append(pristine.get(grade_id, cell.source))
+    missing = [g for g in tests if g not in pristine]
+    if missing:
+        raise ValueError(f"no pristine source for test cells {missing} of {name}")
+    return Assignment(name, name, released, pristine, tests, manual, answers, setup)
+
+
+def from_solutions(name, root=ROOT):
+    """The assignment with pristine cells from the instructor version in solutions/."""
+    source = nbformat.read(str(Path(root) / "solutions" / name / f"{name}.ipynb"), as_version=4)
+    pristine = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
+                if nbgrader_meta(c).get("grade_id") and (nbgrader_meta(c).get("locked") or is_test(c))}
+    return _build(name, _released(name, root), pristine)
+
+
+def from_gradebook(name, db_url, root=ROOT):
+    """The assignment with pristine cells as nbgrader recorded them when it was released."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url) as gradebook:
+        try:
+            notebook = gradebook.find_notebook(name, name)
+        except MissingEntry:
+            raise LookupError(f"the gradebook has no assignment {name}; run "
+                              f"`python -m autograder release {name}` first") from None
+        pristine = {cell.name: cell.source for cell in notebook.source_cells}
+    return _build(name, _released(name, root), pristine)

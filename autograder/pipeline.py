@@ -1,0 +1,45 @@
+"""The pipeline for one submission: collect (already done) -> restore -> execute -> score.
+
+``grade_submission`` is what every worker runs, in a local process or on a Dask worker: its
+inputs and result are plain data, and it touches no shared file, so workers never contend; the
+parent process alone writes the gradebook and the reports.
+"""
+import os
+import time
+
+import nbformat
+
+from autograder import collect, execute, restore, score
+from autograder.sandbox import Limits
+
+
+def sandbox_uid():
+    """A user id of its own for this worker's kernels (process limits count per user id)."""
+    return 61000 + os.getpid() % 20000
+
+
+def grade_submission(assignment, submission, limits=Limits(), uid=None):
+    started = time.monotonic()
+    result = score.Result(submission.student_id, submission.status, submission.message,
+                          max_score=assignment.max_score, submitted=submission.data, path=submission.path,
+                          timestamp=submission.timestamp)
+    if submission.status != "ok":
+        result.items = [(g, 0.0, p) for g, p in assignment.tests.items()]
+        return result
+    try:
+        student = collect.parse(submission.data)
+    except ValueError as error:
+        result.status, result.message = "invalid", str(error)
+        result.items = [(g, 0.0, p) for g, p in assignment.tests.items()]
+        return result
+    notebook, tampered, notes = restore.restore(student, assignment)
+    incidents, choices = execute.run_notebook(notebook, set(assignment.tests), assignment.setup, limits,
+                                              uid if uid is not None else sandbox_uid(),
+                                              read=list(assignment.multiple_choice.values()))
+    result.choices = {q: choices.get(a) for q, a in assignment.multiple_choice.items()}
+    result.items = score.items(notebook, assignment)
+    result.score = sum(s for _, s, _ in result.items if s is not None)
+    result.status, result.message = score.status_and_message(incidents, tampered, submission.notes + notes)
+    result.autograded = nbformat.writes(notebook)
+    result.seconds = time.monotonic() - started
+    return result
