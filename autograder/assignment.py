@@ -72,6 +72,10 @@ def _released(name, root):
 
 
 def _build(name, released, pristine):
+    # Only cells students must not change are restored; answer cells stay as the student wrote them.
+    locked = {nbgrader_meta(c)["grade_id"] for c in released.cells
+              if nbgrader_meta(c).get("grade_id") and (nbgrader_meta(c).get("locked") or is_test(c))}
+    pristine = {g: s for g, s in pristine.items() if g in locked}
     tests, manual, answers, setup = {}, {}, [], []
     for cell in released.cells:
         meta = nbgrader_meta(cell)

@@ -36,7 +36,8 @@ def grade_submission(assignment, submission, limits=Limits(), uid=None):
     incidents, choices = execute.run_notebook(notebook, set(assignment.tests), assignment.setup, limits,
                                               uid if uid is not None else sandbox_uid(),
                                               read=list(assignment.multiple_choice.values()))
-    result.choices = {q: choices.get(a) for q, a in assignment.multiple_choice.items()}
+    result.choices = {q: choices.get(a) if choices.get(a) in ("A", "B", "C", "D") else None
+                      for q, a in assignment.multiple_choice.items()}
     result.items = score.items(notebook, assignment)
     result.score = sum(s for _, s, _ in result.items if s is not None)
     result.status, result.message = score.status_and_message(incidents, tampered, submission.notes + notes)
