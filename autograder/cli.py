@@ -21,10 +21,11 @@ def _nbgrader_env():
     return env
 
 
-def release(names):
+def release(names, db_url=None):
     for name in names or assignments.available():
         print(f"release {name}: nbgrader generate_assignment")
-        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force"],
+        database = ["--db", db_url] if db_url else []
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", *database],
                               cwd=ROOT, env=_nbgrader_env(), capture_output=True, text=True)
         if done.returncode != 0:
             sys.stderr.write(done.stdout + done.stderr)
@@ -44,12 +45,15 @@ def _limits(args):
 
 def grade(args):
     _check_name(args.assignment)
-    db_url = args.db or default_db_url(ROOT)
+    if not Path(args.submissions).exists():
+        raise SystemExit(f"cannot read submissions: {args.submissions} does not exist")
+    course = Path(args.course or ROOT)
+    db_url = args.db or default_db_url(course)
     try:
         spec = assignments.from_gradebook(args.assignment, db_url)
     except LookupError:
         print(f"{args.assignment} is not in the gradebook yet: releasing it first")
-        release([args.assignment])
+        release([args.assignment], db_url)
         spec = assignments.from_gradebook(args.assignment, db_url)
     try:
         submissions = collect.collect(args.submissions, spec.notebook, spec.name)
@@ -61,7 +65,7 @@ def grade(args):
         warnings.simplefilter("always", sandbox.SandboxWarning)
         sandbox.warn_if_weak()
     out = Path(args.out or ROOT / "grading" / spec.name)
-    writer, unrecorded = GradebookWriter(db_url, ROOT, spec), []
+    writer, unrecorded = GradebookWriter(db_url, course, spec), []
 
     def record(result):
         try:
@@ -123,7 +127,7 @@ def check(args):
         raise SystemExit(f"{path} is not a file")
     submission = collect.Submission("you", path=str(path), data=path.read_bytes())
     try:
-        notebook = collect.parse(submission.data)
+        notebook, _ = collect.parse(submission.data)
     except ValueError as error:
         raise SystemExit(f"{path.name}: {error}")
     name = args.assignment or _guess_assignment(path, notebook)
@@ -168,7 +172,9 @@ def main(argv=None):
     p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
     p.add_argument("--scheduler", help="address of a Dask scheduler to grade on, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--out", help="folder for grades.csv, items.csv, feedback/ (default grading/ASSIGNMENT)")
-    p.add_argument("--db", help="gradebook URL (default: sqlite gradebook.db at the course root)")
+    p.add_argument("--db", help="gradebook URL, sqlite:///... or postgresql://... (default: COURSE/gradebook.db)")
+    p.add_argument("--course", help="folder holding nbgrader's gradebook.db, submitted/ and autograded/ "
+                                    "(default: the repository root)")
     p.add_argument("--hide-hidden-tests", action="store_true", help="feedback shows no hidden-test source")
     p = commands.add_parser("report", help="item analysis of the last grading run")
     p.add_argument("assignment")

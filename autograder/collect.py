@@ -151,7 +151,7 @@ def _read(submission):
 
 
 def parse(data):
-    """The notebook in ``data`` as nbformat v4, or raise ValueError with a message for a person."""
+    """(notebook as nbformat v4, notes), or ValueError with a message for a person."""
     if not data.strip():
         raise ValueError("the notebook file is empty (0 bytes or only whitespace); resubmit the saved notebook")
     try:
@@ -162,6 +162,10 @@ def parse(data):
                          "open it in JupyterLab, save, and resubmit") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         raise ValueError("the file is JSON but not a notebook (no list of cells)")
+    notes = []
+    ids = [c.get("id") for c in raw["cells"] if isinstance(c, dict) and c.get("id")] if "cells" in raw else []
+    if len(ids) != len(set(ids)):
+        notes.append("duplicated cell ids were renumbered")
     major = raw.get("nbformat")
     if major not in (3, 4):
         raise ValueError(f"notebook format version {major!r} is not supported (expected 4); "
@@ -175,4 +179,4 @@ def parse(data):
     for cell in notebook.cells:
         if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(cell.get("source"), str):
             raise ValueError("the notebook has a cell without a valid type or source")
-    return notebook
+    return notebook, notes

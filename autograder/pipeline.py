@@ -27,7 +27,7 @@ def grade_submission(assignment, submission, limits=Limits(), uid=None):
         result.items = [(g, 0.0, p) for g, p in assignment.tests.items()]
         return result
     try:
-        student = collect.parse(submission.data)
+        student, read_notes = collect.parse(submission.data)
     except ValueError as error:
         result.status, result.message = "invalid", str(error)
         result.items = [(g, 0.0, p) for g, p in assignment.tests.items()]
@@ -40,7 +40,7 @@ def grade_submission(assignment, submission, limits=Limits(), uid=None):
                       for q, a in assignment.multiple_choice.items()}
     result.items = score.items(notebook, assignment)
     result.score = sum(s for _, s, _ in result.items if s is not None)
-    result.status, result.message = score.status_and_message(incidents, tampered, submission.notes + notes)
+    result.status, result.message = score.status_and_message(incidents, tampered, submission.notes + read_notes + notes)
     result.autograded = nbformat.writes(notebook)
     result.seconds = time.monotonic() - started
     return result

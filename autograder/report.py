@@ -240,7 +240,7 @@ def histogram_figure(totals, max_total):
     ax.set_ylabel("students")
     ax.set_title("Score distribution")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.11, right=0.97, bottom=0.17, top=0.9)  # fixed: tight_layout is slow
     return figure
 
 
@@ -250,8 +250,9 @@ def scatter_figure(items):
     shown = [row for row in items if row["difficulty"] is not None and row["discrimination"] is not None]
     ax.axhspan(-1.05, LOW_DISCRIMINATION, color="#F2D7D5", zorder=0)
     ax.axhline(0, color="grey", linewidth=0.8)
+    ax.scatter([r["difficulty"] for r in shown], [r["discrimination"] for r in shown], color="#4C72B0",
+               zorder=2)
     for row in shown:
-        ax.scatter(row["difficulty"], row["discrimination"], color="#4C72B0", zorder=2)
         ax.annotate(row["grade_id"], (row["difficulty"], row["discrimination"]), fontsize=7,
                     xytext=(3, 3), textcoords="offset points")
     if not shown:
@@ -261,7 +262,7 @@ def scatter_figure(items):
     ax.set_xlabel("difficulty (fraction of points earned)")
     ax.set_ylabel("discrimination (corrected r)")
     ax.set_title(f"Items; shaded: discrimination below {LOW_DISCRIMINATION}")
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.92)
     return figure
 
 

@@ -121,6 +121,18 @@ class Sandbox:
     def kill(self):
         """Stop the kernel and everything it started, whatever it is doing."""
         if self.process.poll() is None:
+            # Kill the kernel first (PID 1 of its namespace: everything it started dies with it), so
+            # that `unshare`, its parent, reaps it; killing `unshare` first would leave a zombie.
+            for child in _children(self.process.pid):
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -230,6 +242,14 @@ def _main(argv):
     limits = Limits(*(type(f.default)(v) for f, v in zip(dataclasses.fields(Limits), values)))
     jail(args.uid, limits, args.visible.split(os.pathsep), args.command[1:] if args.command[:1] == ["--"]
          else args.command)
+
+
+def _children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(p) for p in handle.read().split()]
+    except OSError:
+        return []
 
 
 if __name__ == "__main__":

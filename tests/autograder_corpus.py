@@ -1,0 +1,152 @@
+"""Hostile and broken submissions of assignment 1, each with the status and score it must get.
+
+Every case is a student folder. Most start from the full solution (12 of 12 autograded points)
+and add one attack or one defect, so the expected score says whether the attack changed anything.
+``build(folder, secrets)`` writes the corpus; ``secrets`` holds what an attacker would like to read
+(paths of the solutions, the gradebook and another student's folder, and a local TCP port).
+"""
+import json
+from pathlib import Path
+
+import nbformat
+
+from assignment_harness import answer_cells, nbgrader_meta, source_notebook
+from classroom import student_notebook
+
+ASSIGNMENT = "a1_recurrence_and_gradients"
+FULL = 12.0
+SOLUTIONS = answer_cells(source_notebook(ASSIGNMENT))
+WRONG_RNN = "def rnn_forward(X, h0, W_x, W_h, b):\n    return np.zeros((len(X) + 1, len(h0)))\n"
+LOOP = "def rnn_forward(X, h0, W_x, W_h, b):\n    while True:\n        pass\n"
+TESTS_OF_RNN = 4.0  # points of rnn_forward's test cells
+
+# An attack that, if it worked, would make the wrong rnn_forward pass: the score shows whether it did.
+PATCHES = {
+    "patch_numpy": "np.allclose = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+                   "np.array_equal = lambda *a, **k: True",
+    "patch_builtins": "import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.AssertionError = Warning",
+    "patch_ipython": "import sys\nsys.excepthook = lambda *a: None\n"
+                     "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)",
+    "always_equal": "class _Anything(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
+                    "def rnn_forward(X, h0, W_x, W_h, b):\n    return np.zeros((len(X) + 1, len(h0))).view(_Anything)",
+}
+
+
+def _solved(extra_cells=(), answers=None):
+    notebook = student_notebook(ASSIGNMENT, {**SOLUTIONS, **(answers or {})})
+    for source in extra_cells:
+        notebook.cells.append(nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def _spy(secrets):
+    """A cell that sets answer_q1 to the right letter only if it can read or reach a secret."""
+    return f"""
+import os, socket
+answer_q1 = "A"
+found = []
+for path in {[secrets['solutions'], secrets['gradebook'], secrets['other_student']]!r}:
+    try:
+        open(path, 'rb').read(10)
+        found.append(path)
+    except OSError:
+        pass
+try:
+    socket.create_connection(("127.0.0.1", {secrets['port']}), timeout=1).close()
+    found.append("network")
+except OSError:
+    pass
+if found:
+    answer_q1 = "B"
+"""
+
+
+def cases(secrets):
+    """{student id: (notebook or raw bytes or None, expected status, expected score)}."""
+    wrong = {"rnn_forward": WRONG_RNN}
+    all_cases = {
+        "solved": (_solved(), "ok", FULL),
+        "wrong-rnn": (_solved(answers=wrong), "ok", FULL - TESTS_OF_RNN),
+        "spy": (_solved(answers={"answer_q1": _spy(secrets)}), "ok", FULL - 1),
+        "infinite-loop": (_solved(answers={"rnn_forward": LOOP}), "timeout", FULL - TESTS_OF_RNN),
+        "sleep-ignoring-sigint": (_solved(["import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                           "time.sleep(10 ** 6)"]), "timeout", FULL),
+        "memory-bomb": (_solved(["hog = bytearray(64 * 1024 ** 3)"]), "ok", FULL),
+        "process-bomb": (_solved(["import subprocess\nkids = [subprocess.Popen(['sleep', '1000']) for _ in range(500)]"]),
+                         "ok", FULL),
+        "output-flood": (_solved(["import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 1_000_000)"]), "ok", FULL),
+        # The kernel is PID 1 of its namespace: signals it sends itself are ignored, a fault is not.
+        "kills-itself": (_solved(["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"]), "ok", FULL),
+        "segfault": (_solved(["import ctypes\nctypes.string_at(0)"]), "crashed", FULL),
+        "hard-exit": (_solved(["import os\nos._exit(3)"]), "crashed", FULL),
+        "edits-test": (_edit_test(_solved()), "tampered", FULL),
+        "deletes-tests": (_delete_tests(_solved(answers=wrong)), "tampered", FULL - TESTS_OF_RNN),
+        "changes-points": (_change_points(_solved()), "tampered", FULL),
+        "duplicate-ids": (_duplicate_ids(_solved()), "ok", FULL),
+        "renamed": (("my_answers.ipynb", _solved()), "ok", FULL),
+        "extra-notebook": ((f"{ASSIGNMENT}.ipynb", _solved(), "scratch.ipynb", _solved(answers=wrong)), "ok", FULL),
+        "two-strangers": (("one.ipynb", _solved(), "two.ipynb", _solved()), "invalid", 0.0),
+        "missing": (None, "missing", 0.0),
+        "empty-file": (b"", "invalid", 0.0),
+        "invalid-json": (nbformat.writes(_solved()).encode()[:500], "invalid", 0.0),
+        "nbformat-5": (json.dumps({"nbformat": 5, "nbformat_minor": 0, "cells": [], "metadata": {}}).encode(),
+                       "invalid", 0.0),
+        "huge": (_huge(_solved()), "invalid", 0.0),
+        "odd name; rm -rf ~": (_solved(), "invalid", 0.0),
+    }
+    for name, patch in PATCHES.items():
+        all_cases[name] = (_solved([patch], answers=wrong) if name != "always_equal" else
+                           _solved(answers={"rnn_forward": patch}), "ok", FULL - TESTS_OF_RNN)
+    # Replacing isinstance breaks the kernel's own replies: the kernel dies, is restarted without the
+    # patch, and the remaining cells are graded as usual.
+    all_cases["patch_builtins"] = (all_cases["patch_builtins"][0], "crashed", FULL - TESTS_OF_RNN)
+    return all_cases
+
+
+def _edit_test(notebook):
+    for cell in notebook.cells:
+        if nbgrader_meta(cell).get("grade_id", "").startswith("test_"):
+            cell.source = "pass"
+    return notebook
+
+
+def _delete_tests(notebook):
+    notebook.cells = [c for c in notebook.cells if not nbgrader_meta(c).get("grade_id", "").startswith("test_rnn")]
+    return notebook
+
+
+def _change_points(notebook):
+    for cell in notebook.cells:
+        if nbgrader_meta(cell).get("grade_id") == "test_answer_q1":
+            cell.metadata["nbgrader"]["points"] = 100
+    return notebook
+
+
+def _duplicate_ids(notebook):
+    for cell in notebook.cells:
+        cell.id = "same-id"
+    return json.dumps(notebook).encode()  # as an editor wrote it: nbformat itself would renumber
+
+
+def _huge(notebook):
+    notebook.cells[0].setdefault("attachments", {})
+    blob = nbformat.v4.new_code_cell("print('big')")
+    blob.outputs = [nbformat.v4.new_output("stream", name="stdout", text="y" * (50 * 1024 ** 2))]
+    notebook.cells.append(blob)
+    return nbformat.writes(notebook).encode()
+
+
+def build(folder, secrets):
+    """Write every case under ``folder``; returns {student id: (status, score)} expected."""
+    folder, expected = Path(folder), {}
+    for student, (content, status, score) in cases(secrets).items():
+        target = folder / student
+        target.mkdir(parents=True)
+        files = content if isinstance(content, tuple) else (f"{ASSIGNMENT}.ipynb", content)
+        for name, body in zip(files[::2], files[1::2]):
+            if body is None:
+                continue
+            data = body if isinstance(body, bytes) else nbformat.writes(body).encode()
+            (target / name).write_bytes(data)
+        expected[student] = (status, score)
+    return expected

@@ -1,0 +1,218 @@
+"""The autograder end to end: grades, sandbox, bad input, parallel runs, gradebook, check, report.
+
+Most tests share one graded corpus (tests/autograder_corpus.py) made once per session: hostile and
+broken submissions of assignment 1, each with the status and score it must get.
+"""
+import csv
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import zipfile
+
+import nbformat
+import pytest
+
+import autograder_corpus
+from assignment_harness import ASSIGNMENTS, ROOT, score
+from classroom import answers_for, make_class, student_notebook
+from autograder import assignment as assignments
+from autograder import collect, pipeline, sandbox
+from autograder.parallel import grade_all
+
+A1 = "a1_recurrence_and_gradients"
+needs_namespaces = pytest.mark.skipif(sandbox.isolation_mode() == "none",
+                                      reason="this machine allows no namespaces: the sandbox is not isolated")
+
+
+def autograder(*args, check=True):
+    done = subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"})
+    if check and done.returncode not in (0, 1):
+        raise AssertionError(done.stdout + done.stderr)
+    return done
+
+
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="session")
+def graded_corpus(tmp_path_factory):
+    """The corpus, graded once with the command line into a scratch course."""
+    base = tmp_path_factory.mktemp("corpus")
+    listener = socket.create_server(("127.0.0.1", 0))  # a local service student code must not reach
+    secrets = {"solutions": str(ROOT / "solutions" / A1 / f"{A1}.py"), "gradebook": str(base / "course" / "gradebook.db"),
+               "other_student": str(base / "submissions" / "solved" / f"{A1}.ipynb"),
+               "port": listener.getsockname()[1]}
+    expected = autograder_corpus.build(base / "submissions", secrets)
+    db = f"sqlite:///{base / 'course' / 'gradebook.db'}"
+    (base / "course").mkdir()
+    done = autograder("grade", A1, base / "submissions", "--out", base / "out", "--db", db, "--course",
+                      base / "course", "--timeout", 3, "--workers", 2)
+    listener.close()
+    return {"base": base, "expected": expected, "done": done, "db": db,
+            "grades": {r["student_id"]: r for r in read_csv(base / "out" / "grades.csv")}}
+
+
+def test_corpus_statuses_and_scores(graded_corpus):
+    grades = graded_corpus["grades"]
+    assert set(grades) == set(graded_corpus["expected"])
+    wrong = {s: (grades[s]["status"], float(grades[s]["score"]), want) for s, want in graded_corpus["expected"].items()
+             if (grades[s]["status"], float(grades[s]["score"])) != want}
+    assert not wrong, wrong
+    for row in grades.values():  # every status other than ok says what happened
+        assert row["max_score"] == "12"
+        assert row["status"] == "ok" or row["message"], row
+
+
+def test_exit_status_and_summary(graded_corpus):
+    done = graded_corpus["done"]
+    assert done.returncode == 1, "invalid and missing submissions make the exit status non-zero"
+    statuses = [status for status, _ in graded_corpus["expected"].values()]
+    graded = sum(status not in ("invalid", "missing") for status in statuses)
+    assert f"graded {graded} of {len(statuses)} submissions of {A1}" in done.stdout, done.stdout
+    assert f"{statuses.count('invalid')} invalid, {statuses.count('missing')} missing" in done.stdout
+
+
+@needs_namespaces
+def test_sandbox_blocks_files_network_and_verdict_forging(graded_corpus):
+    grades = graded_corpus["grades"]
+    assert float(grades["spy"]["score"]) == 11, "student code read a secret file or reached the network"
+    for attack in ("patch_numpy", "patch_ipython", "always_equal"):
+        assert float(grades[attack]["score"]) == float(grades["wrong-rnn"]["score"]), attack
+
+
+def test_hostile_students_do_not_change_other_grades(graded_corpus, tmp_path):
+    alone = tmp_path / "alone"
+    shutil.copytree(graded_corpus["base"] / "submissions" / "solved", alone / "solved")
+    spec = assignments.from_solutions(A1)
+    result, = grade_all(spec, collect.collect(alone, A1, A1), sandbox.Limits(cell_seconds=3), workers=1, progress=False)
+    items = read_csv(graded_corpus["base"] / "out" / "items.csv")
+    in_class = [(r["grade_id"], r["score"]) for r in items if r["student_id"] == "solved"]
+    assert in_class == [(g, "" if s is None else f"{s:g}") for g, s, _ in result.items]
+
+
+def test_no_sandbox_process_outlives_its_grading(graded_corpus):
+    leftovers = subprocess.run(["ps", "-eo", "uid=,args="], capture_output=True, text=True).stdout.splitlines()
+    assert not [line for line in leftovers if line.split()[0].isdigit() and 61000 <= int(line.split()[0]) < 81000]
+
+
+def test_gradebook_records_for_formgrader(graded_corpus):
+    from nbgrader.api import Gradebook
+
+    course = graded_corpus["base"] / "course"
+    with Gradebook(graded_corpus["db"]) as gradebook:
+        solved = gradebook.find_submission(A1, "solved")
+        assert solved.score == 12 and solved.needs_manual_grade, "the written answer still needs a grader"
+        assert gradebook.find_submission(A1, "wrong-rnn").score == 8
+        assert gradebook.find_submission(A1, "missing").score == 0
+        with pytest.raises(Exception):
+            gradebook.find_submission(A1, "empty-file")  # unreadable: nothing recorded
+    autograded = nbformat.read(str(course / "autograded" / "edits-test" / A1 / f"{A1}.ipynb"), as_version=4)
+    test_cell = next(c for c in autograded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_answer_q1")
+    assert "BEGIN HIDDEN TESTS" in test_cell.source, "the autograded copy holds the restored hidden tests"
+    assert (course / "submitted" / "solved" / A1 / f"{A1}.ipynb").exists()
+
+
+def test_feedback_pages_can_hide_hidden_tests(graded_corpus, tmp_path):
+    page = (graded_corpus["base"] / "out" / "feedback" / "wrong-rnn.html").read_text()
+    assert "8 / 12" in page and "BEGIN HIDDEN TESTS" in page
+    spec = assignments.from_solutions(A1)
+    from autograder.feedback import feedback_html
+
+    submission = collect.Submission("x", data=nbformat.writes(student_notebook(A1, {})).encode())
+    hidden = feedback_html(pipeline.grade_submission(spec, submission), spec, hide_hidden_tests=True)
+    assert "BEGIN HIDDEN TESTS" not in hidden and "hidden tests:" in hidden
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_scores_match_the_in_process_harness(assignment):
+    """Per test cell, the sandboxed grader agrees with the harness that tests/test_assignments.py
+    checks against real `nbgrader autograde`, for a mix of right, partly right and wrong answers."""
+    import numpy as np
+
+    spec = assignments.from_solutions(assignment)
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        answers = answers_for(assignment, rng)
+        notebook = student_notebook(assignment, answers)
+        result = pipeline.grade_submission(spec, collect.Submission("s", data=nbformat.writes(notebook).encode()))
+        released = {g: c.source for g, c in ((c.metadata.get("nbgrader", {}).get("grade_id"), c)
+                                              for c in notebook.cells) if g in answers or g in spec.answers}
+        expected = score(assignment, {g: released[g] for g in spec.answers if g in released})
+        assert {g: s for g, s, _ in result.items if s is not None} == {g: e for g, (e, _) in expected.items()}
+
+
+def test_parallel_and_dask_equal_sequential(tmp_path):
+    from distributed import LocalCluster
+
+    submissions = collect.collect(make_class(A1, tmp_path / "class", students=40, seed=1), A1, A1)
+    spec = assignments.from_solutions(A1)
+    limits = sandbox.Limits(cell_seconds=20)
+
+    def summary(results):
+        return [(r.student_id, r.status, r.score, r.items, r.choices) for r in results]
+
+    sequential = summary(grade_all(spec, submissions, limits, workers=1, progress=False))
+    assert len({s for _, _, s, _, _ in sequential}) > 3, "the class should have a spread of scores"
+    assert summary(grade_all(spec, submissions, limits, workers=2, progress=False)) == sequential
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert summary(grade_all(spec, submissions, limits, scheduler=cluster.scheduler_address,
+                                 progress=False)) == sequential
+
+
+def test_lms_zip_and_nbgrader_layouts(tmp_path):
+    solved = nbformat.writes(student_notebook(A1, autograder_corpus.SOLUTIONS))
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr(f"Ada Lovelace_1234_assignsubmission_file_/{A1}.ipynb", solved)
+        zipped.writestr(f"Alan Turing_99_assignsubmission_file_/{A1}.ipynb", solved)
+        zipped.writestr("__MACOSX/._junk", "x")
+    assert [s.student_id for s in collect.collect(archive, A1, A1)] == ["ada-lovelace-1234", "alan-turing-99"]
+    canvas = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(canvas, "w") as zipped:
+        zipped.writestr(f"lovelaceada_1234_555_{A1}.ipynb", solved)
+        zipped.writestr(f"turingalan_LATE_99_556_{A1}.ipynb", solved)
+    found = collect.collect(canvas, A1, A1)
+    assert [(s.student_id, s.status) for s in found] == [("lovelaceada-1234", "ok"), ("turingalan-99", "ok")]
+    submitted = tmp_path / "submitted" / "bob" / A1
+    submitted.mkdir(parents=True)
+    (submitted / f"{A1}.ipynb").write_text(solved)
+    bob, = collect.collect(tmp_path / "submitted", A1, A1)
+    assert (bob.student_id, bob.status, bob.notes) == ("bob", "ok", [])
+
+
+def test_check_reports_and_changes_nothing(tmp_path):
+    solved = tmp_path / f"{A1}.ipynb"
+    nbformat.write(student_notebook(A1, autograder_corpus.SOLUTIONS), str(solved))
+    before = hashlib.sha256(solved.read_bytes()).hexdigest(), solved.stat().st_mtime_ns
+    done = autograder("check", solved)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "total 12 / 12" in done.stdout and "rnn_forward" in done.stdout
+    assert (hashlib.sha256(solved.read_bytes()).hexdigest(), solved.stat().st_mtime_ns) == before
+    partial = tmp_path / "mine.ipynb"
+    nbformat.write(student_notebook(A1, {**autograder_corpus.SOLUTIONS, "rnn_forward": autograder_corpus.WRONG_RNN}),
+                   str(partial))
+    done = autograder("check", partial, "--assignment", A1)
+    assert done.returncode == 1 and "total 8 / 12" in done.stdout and "FAILED" in done.stdout
+
+
+def test_report_after_grading(graded_corpus):
+    done = autograder("report", A1, "--out", graded_corpus["base"] / "out")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = graded_corpus["base"] / "out"
+    items = read_csv(out / "report_items.csv")
+    assert {r["grade_id"] for r in items} == set(assignments.from_solutions(A1).tests)
+    choices = read_csv(out / "report_choices.csv")
+    assert {r["option"] for r in choices} >= {"A", "B"}
+
+
+def test_bad_command_line_input_is_explained(tmp_path):
+    done = autograder("grade", "a9_nothing", tmp_path)
+    assert done.returncode == 2 or "unknown assignment" in done.stdout + done.stderr
+    done = autograder("grade", A1, tmp_path / "nowhere")
+    assert "does not exist" in done.stdout + done.stderr
