@@ -4,18 +4,37 @@
 inputs and result are plain data, and it touches no shared file, so workers never contend; the
 parent process alone writes the gradebook and the reports.
 """
+import functools
 import os
 import time
+import warnings
 
 import nbformat
 
 from autograder import collect, execute, restore, score
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, SandboxWarning, isolation_mode
 
 
+@functools.lru_cache(maxsize=None)
 def sandbox_uid():
-    """A user id of its own for this worker's kernels (process limits count per user id)."""
-    return 61000 + os.getpid() % 20000
+    """A user id of its own for this worker's kernels (process limits count per user id).
+
+    -1 (keep root, still inside the namespaces) when that user cannot run Python here, e.g. when
+    the course was cloned with a umask that makes its files unreadable to others.
+    """
+    uid = 61000 + os.getpid() % 20000
+    if isolation_mode() != "root":
+        return -1
+    session = execute.Session(Limits(cell_seconds=30), uid)
+    try:
+        session.run_cell("pass", "probe")
+        return uid
+    except (execute.KernelDied, execute.KernelTimeout):
+        warnings.warn(f"sandbox: user id {uid} cannot run this Python installation (file permissions?); "
+                      "student code runs as root inside its namespaces instead", SandboxWarning)
+        return -1
+    finally:
+        session.close()
 
 
 def grade_submission(assignment, submission, limits=Limits(), uid=None):

@@ -204,11 +204,11 @@ def jail(uid, limits, visible, command):
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here shows outside
     root = JAIL_ROOT  # every jail mounts its own tmpfs here, each in its own mount namespace
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for path in visible:
-        _bind_read_only(path, root)
-    for path in (WORKDIR, "/tmp"):
+    for path in (WORKDIR, "/tmp"):  # first: a visible path may lie under /tmp (a clone in /tmp)
         os.makedirs(root + path, exist_ok=True)
         _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.file_bytes},mode=1777")
+    for path in visible:
+        _bind_read_only(path, root)
     os.makedirs(root + "/proc")
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(root + "/dev")

@@ -216,3 +216,32 @@ def test_bad_command_line_input_is_explained(tmp_path):
     assert done.returncode == 2 or "unknown assignment" in done.stdout + done.stderr
     done = autograder("grade", A1, tmp_path / "nowhere")
     assert "does not exist" in done.stdout + done.stderr
+
+
+def test_notebook_time_limit_stops_the_rest(tmp_path):
+    spec = assignments.from_solutions(A1)
+    notebook = student_notebook(A1, autograder_corpus.SOLUTIONS)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("import time\ntime.sleep(30)"))
+    limits = sandbox.Limits(cell_seconds=20, notebook_seconds=2)
+    result = pipeline.grade_submission(spec, collect.Submission("slow", data=nbformat.writes(notebook).encode()), limits)
+    assert result.status == "timeout" and "notebook time limit" in result.message
+    assert result.score == 0 and result.seconds < 10
+
+
+def test_wire_carries_plain_data_only():
+    import numpy as np
+
+    from autograder import wire
+
+    value = {("h", 1): (1, 2.5, None, True), "x": [np.arange(3.0), np.int64(4), {1, 2}], "c": 1j, "big": 2 ** 80}
+    handles = []
+    back = wire.decode(wire.encode(value, lambda obj: handles.append(obj) or {"handle": {"key": 1}}), lambda body: body)
+    assert back[("h", 1)] == (1, 2.5, None, True) and back["c"] == 1j and back["big"] == 2 ** 80
+    assert np.array_equal(back["x"][0], np.arange(3.0)) and type(back["x"][1]) is np.int64 and back["x"][2] == {1, 2}
+    assert not handles
+    wire.encode([len, np.array([object()])], lambda obj: handles.append(obj) or {"handle": {}})
+    assert handles[0] is len and len(handles) == 2, "functions and object arrays travel as handles"
+    with pytest.raises(wire.WireError):
+        wire.decode({"ndarray": ["|O", [1], ""]}, lambda body: body)
+    with pytest.raises(wire.WireError):
+        wire.decode({"pickle": "gASV"}, lambda body: body)
