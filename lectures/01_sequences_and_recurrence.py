@@ -293,7 +293,10 @@ plt.show()
 # %%
 assert 0.7 < slope_loop < 1.3, f"the RNN's time should grow about linearly with T (slope {slope_loop:.2f})"
 assert speedup[-1] > 5, f"one product should beat the time loop clearly at T={lengths[-1]} ({speedup[-1]:.1f}x)"
-assert speedup[-1] > speedup[0], "the gap should widen as sequences get longer"
+# "The gap widens": judged on the fitted slopes and on medians of three lengths, not on two single
+# timings, which one busy moment on the machine can swap.
+assert slope_once < slope_loop - 0.15, f"the product's time should grow more slowly ({slope_once:.2f} vs {slope_loop:.2f})"
+assert np.median(speedup[-3:]) > np.median(speedup[:3]), "the gap should widen as sequences get longer"
 print(f"checked: the RNN time grows ~linearly with T, and one product is more than 5x faster at T = {lengths[-1]}")
 
 # %% [markdown]
