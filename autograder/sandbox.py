@@ -166,7 +166,10 @@ def _apply_limits(limits):
     """Resource limits for the kernel process (called in the child before it runs Python)."""
     for name, value in [("RLIMIT_AS", limits.memory_bytes), ("RLIMIT_NPROC", limits.processes),
                         ("RLIMIT_FSIZE", limits.file_bytes), ("RLIMIT_CORE", 0), ("RLIMIT_NOFILE", 256)]:
-        resource.setrlimit(getattr(resource, name), (value, value))
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (ValueError, OSError, AttributeError):
+            pass  # a limit this system does not support (e.g. RLIMIT_AS on macOS); the others still hold
 
 
 # ---- the jail: runs as root inside the new namespaces, builds the filesystem view, drops privileges
