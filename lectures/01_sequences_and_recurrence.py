@@ -287,17 +287,17 @@ plt.show()
 # The recurrent layer's time grows in proportion to $T$ (slope close to 1): each step waits for the
 # previous one, and each step is too small to keep even one core busy. The single product hands
 # all positions to the matrix library at once, which processes them in large efficient blocks,
-# so its cost grows more slowly and starts far lower. The gap widens with $T$; on a GPU, with
-# thousands of arithmetic units waiting, it is larger still.
+# so it is several times faster at every length we tried. How the ratio changes with $T$ depends
+# on the machine and on what else it is doing (on this 2-core CPU it grew from about 7x to 20-30x
+# when the machine was quiet, and stayed flatter under load), so we assert only what held every
+# time. On a GPU, with thousands of arithmetic units waiting, the gap is larger still.
 
 # %%
 assert 0.7 < slope_loop < 1.3, f"the RNN's time should grow about linearly with T (slope {slope_loop:.2f})"
 assert speedup[-1] > 5, f"one product should beat the time loop clearly at T={lengths[-1]} ({speedup[-1]:.1f}x)"
-# "The gap widens": judged on the fitted slopes and on medians of three lengths, not on two single
-# timings, which one busy moment on the machine can swap.
-assert slope_once < slope_loop - 0.15, f"the product's time should grow more slowly ({slope_once:.2f} vs {slope_loop:.2f})"
-assert np.median(speedup[-3:]) > np.median(speedup[:3]), "the gap should widen as sequences get longer"
-print(f"checked: the RNN time grows ~linearly with T, and one product is more than 5x faster at T = {lengths[-1]}")
+assert speedup.min() > 3, f"one product should be several times faster at every length (min {speedup.min():.1f}x)"
+print(f"checked: the RNN time grows ~linearly with T; one product is more than 3x faster at every length "
+      f"and more than 5x at T = {lengths[-1]}")
 
 # %% [markdown]
 # The batch dimension, by contrast, is free parallelism: each of the $T$ steps becomes a larger
