@@ -429,7 +429,7 @@ print("checked: the average dilutes token 1 as 1/n; the contractive RNN all but 
 # * Everything except the product with $W_h$ can be computed for all positions at once. That product
 #   forces $T$ sequential steps: the state at position $t$ has dependency depth $t$.
 # * Measured on this CPU: the time loop grows linearly with $T$ and loses to one matrix product by
-#   a widening margin; batching, in contrast, makes each sequence cheaper.
+#   a large margin at every length; batching, in contrast, makes each sequence cheaper.
 # * A recurrent layer's total work is $O(n d^2)$; its drawback is the $O(n)$ sequential steps and
 #   the $O(n)$-long path between distant positions, not the linear work.
 # * Mean pooling is parallel and simple, but it forgets order and dilutes each token as $1/n$.
