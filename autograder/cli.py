@@ -7,8 +7,10 @@ import sys
 import warnings
 from pathlib import Path
 
+import nbformat
+
 from autograder import assignment as assignments
-from autograder import collect, feedback, parallel, sandbox
+from autograder import collect, feedback, parallel, sandbox, score
 from autograder.gradebook import GradebookWriter, default_db_url
 from autograder.score import GRADED
 
@@ -138,21 +140,12 @@ def check(args):
     result = grade_submission(spec, submission, _limits(args))
     print(f"{path.name} checked against all tests of {name}, hidden ones included\n")
     print(f"{'question':<32} {'points':>9}  result")
-    failures = {}
-    for cell in (collect.nbformat.reads(result.autograded, 4).cells if result.autograded else []):
-        grade_id = assignments.nbgrader_meta(cell).get("grade_id")
-        if grade_id in spec.tests:
-            failures[grade_id] = feedback._error_text(cell).strip().splitlines()[-1:] or [""]
-    by_question = collections.OrderedDict()
-    for grade_id, earned, points in result.items:
-        if earned is not None:
-            entry = by_question.setdefault(spec.question_of(grade_id), [0.0, 0.0, ""])
-            entry[0] += earned
-            entry[1] += points
-            if earned < points and not entry[2]:
-                entry[2] = failures.get(grade_id, [""])[0][:90]
-    for question, (earned, points, why) in by_question.items():
-        mark = "passed" if earned == points else "FAILED " + why
+    cells = nbformat.reads(result.autograded, 4).cells if result.autograded else []
+    failures = {assignments.nbgrader_meta(c).get("grade_id"): feedback.error_text(c).strip().splitlines()[-1:]
+                for c in cells}
+    for question, (earned, points, failed) in score.by_question(result.items, spec).items():
+        why = (failures.get(failed[0]) or [""])[0][:90] if failed else ""
+        mark = "passed" if not failed else "FAILED " + why
         print(f"{question:<32} {earned:>4g} / {points:<3g}  {mark}")
     print(f"\ntotal {result.score:g} / {result.max_score:g} autograded points"
           + (f" (+ {sum(spec.manual.values()):g} points of written answers, graded by hand)" if spec.manual else ""))

@@ -13,6 +13,7 @@ test cell raise or write to stderr?) is decided here, exactly as nbgrader decide
 import builtins
 import contextlib
 import io
+import sys
 import time
 import traceback
 import warnings
@@ -145,7 +146,7 @@ class Session:
                                "errstate": np.geterr()})
         # What the student's code printed shows in the test cell's output, as it would in a kernel.
         print(reply.get("stdout", ""), end="")
-        print(reply.get("stderr", ""), end="", file=__import__("sys").stderr)
+        print(reply.get("stderr", ""), end="", file=sys.stderr)
         for index, data in reply.get("mutated", []):
             _copy_back(args[index], self.decode(data))
         return self._value(reply)

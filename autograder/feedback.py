@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import score
 from autograder.assignment import nbgrader_meta
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
@@ -25,7 +26,7 @@ def hide_hidden(source):
     return HIDDEN.sub(lambda m: f"# (hidden tests: {m.group(0).count(chr(10)) - 1} lines, not shown)\n", source)
 
 
-def _error_text(cell):
+def error_text(cell):
     for output in cell.get("outputs", []):
         if output.output_type == "error":
             lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in output.traceback]
@@ -46,14 +47,8 @@ def feedback_html(result, assignment, hide_hidden_tests):
     if assignment.manual:
         head += (f"<p>Written answers ({sum(assignment.manual.values()):g} points) are graded by hand "
                  "and are not in this score.</p>")
-    per_question = {}
-    for grade_id, earned, points in result.items:
-        if earned is None:
-            continue
-        question = assignment.question_of(grade_id)
-        got, possible = per_question.get(question, (0.0, 0.0))
-        per_question[question] = (got + earned, possible + points)
-    rows = "".join(f"<tr><td><code>{e(q)}</code></td><td>{g:g} / {p:g}</td></tr>" for q, (g, p) in per_question.items())
+    rows = "".join(f"<tr><td><code>{e(q)}</code></td><td>{g:g} / {p:g}</td></tr>"
+                   for q, (g, p, _) in score.by_question(result.items, assignment).items())
     body = f"<h2>By question</h2><table><tr><th>question</th><th>points</th></tr>{rows}</table>"
     if result.autograded:
         body += "<h2>Test cells</h2>"
@@ -69,7 +64,7 @@ def feedback_html(result, assignment, hide_hidden_tests):
                      f"{'passed' if verdict == 'pass' else 'failed'}: {earned:g} / {points:g}</span></h3>"
                      f"<pre>{e(source)}</pre>")
             if verdict == "fail":
-                body += f"<p>What went wrong:</p><pre>{e(_error_text(cell))}</pre>"
+                body += f"<p>What went wrong:</p><pre>{e(error_text(cell))}</pre>"
             body += "</div>"
     return head + body
 

@@ -152,8 +152,8 @@ class Kernel:
         if reply["op"] == "raise":
             return reply
         # In-place changes to arguments go back too: a test may check that its input was not modified.
-        reply["mutated"] = [[i, self.encode(a)] for i, (a, before) in enumerate(zip(args, request["args"]))
-                            if isinstance(a, (np.ndarray, list, dict)) and self.encode(a) != before]
+        reply["mutated"] = [[i, after] for i, (a, before) in enumerate(zip(args, request["args"]))
+                            if isinstance(a, (np.ndarray, list, dict)) and (after := self.encode(a)) != before]
         reply.update(stdout=out.getvalue(), stderr=err.getvalue())
         return reply
 

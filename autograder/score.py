@@ -44,6 +44,19 @@ def items(notebook, assignment):
     return rows
 
 
+def by_question(items, assignment):
+    """{question: (earned, possible, grade_ids of its cells that lost points)}, autograded items only,
+    in notebook order; a question is a graded function or multiple-choice answer."""
+    questions = {}
+    for grade_id, earned, points in items:
+        if earned is None:
+            continue
+        got, possible, failed = questions.get(assignment.question_of(grade_id), (0.0, 0.0, []))
+        questions[assignment.question_of(grade_id)] = (got + earned, possible + points,
+                                                       failed + ([grade_id] if earned < points else []))
+    return questions
+
+
 def status_and_message(incidents, tampered, notes):
     """The submission's status and a message a person can act on."""
     parts, status = [], "ok"
