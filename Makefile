@@ -24,7 +24,7 @@ export MKL_NUM_THREADS      := 1
 export PYTHONHASHSEED       := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test notebooks assignments bench-grade lock clean
+.PHONY: help install lab test notebooks assignments site bench-grade lock clean
 
 help:
 	@echo "make lab        set up (first time only) and open JupyterLab at the course root"
@@ -32,6 +32,7 @@ help:
 	@echo "make test       set up, then run the unit tests and strict nbval on every lecture"
 	@echo "make notebooks  re-execute notebooks from their .py twins (NB=lectures/01_....py for one)"
 	@echo "make assignments  rebuild the solution notebooks and regenerate the student versions with nbgrader"
+	@echo "make site       render the executed lectures and the assignments to a static site in build/site/"
 	@echo "make bench-grade  time the autograder against plain nbgrader autograde on 40 submissions"
 	@echo "make lock       re-resolve requirements.in into the lock file requirements.txt"
 	@echo "make clean      remove the environment and build files"
@@ -70,6 +71,10 @@ assignments: install
 	for id in $(ASSIGNMENT_IDS); do \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$id --force --log-level=WARN || exit 1; \
 	done
+
+# The course as static pages (offline maths, embedded plots): open build/site/index.html.
+site: install
+	$(BIN)/python -m r2a.site --out build/site
 
 # A benchmark, not a test: 40 generated submissions graded by both, scores compared, ratio printed.
 bench-grade: install

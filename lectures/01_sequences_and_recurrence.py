@@ -38,6 +38,17 @@
 # the notebook stops running.
 
 # %%
+# On Google Colab this installs the course's helper package, r2a (Colab already has numpy,
+# matplotlib and torch). Anywhere else it does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "r2a @ git+https://github.com/recurrence-to-attention/course"], check=True)
+
+# %%
 import r2a  # first: it pins the BLAS thread count before numpy starts
 
 import matplotlib.pyplot as plt

@@ -5,7 +5,8 @@ that a pair has not drifted apart.
     python -m r2a.notebooks build lectures/01_sequences_and_recurrence.py
     python -m r2a.notebooks check lectures/*.py
 
-``build`` stores a fingerprint of the source in the notebook's metadata; ``check`` fails when the
+``build`` stores in the notebook's metadata a fingerprint of the source and how long the run took on
+which machine (the course site shows it); ``check`` fails when the
 ``.py`` was edited after the last build, when the ``.ipynb`` was edited by hand, or when its cells
 were not all executed, in order, without errors.
 """
@@ -13,6 +14,7 @@ import argparse
 import hashlib
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -52,6 +54,16 @@ def fingerprint(notebook) -> str:
     return hashlib.sha256(json.dumps(cell_signature(notebook)).encode()).hexdigest()
 
 
+def machine() -> str:
+    """The CPU a notebook was executed on, for the measured times the course reports."""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                     if line.startswith("model name"))
+    except (OSError, StopIteration):
+        model = platform.processor() or platform.machine()
+    return f"{model}, {os.cpu_count()} cores"
+
+
 def build(py_path, timeout: int = 600) -> float:
     """Execute the ``.py`` top to bottom in a fresh kernel and write the ``.ipynb``; return seconds."""
     from nbclient import NotebookClient
@@ -65,7 +77,8 @@ def build(py_path, timeout: int = 600) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    notebook.metadata[METADATA_KEY] = {"source_sha256": fingerprint(notebook)}
+    notebook.metadata[METADATA_KEY] = {"source_sha256": fingerprint(notebook),
+                                       "execution_seconds": round(seconds, 1), "machine": machine()}
     nbformat.write(notebook, str(twin_of(py_path)))
     return seconds
 

@@ -1,0 +1,84 @@
+"""An instructor releases the assignments, opens Nbgrader > Formgrader in JupyterLab, and finds all four there.
+
+Driven in Debian's chromium by playwright (the ``browser`` and ``open_page`` fixtures in conftest.py).
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lab_server import TOKEN, free_port, isolated_env, running
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+ASSIGNMENTS = ["a1_recurrence_and_gradients", "a2_bottleneck_and_attention", "a3_self_attention",
+               "a4_why_attention_won"]
+
+
+def points(assignment):
+    """The points an assignment is worth: the sum over its graded cells, as nbgrader counts them."""
+    notebook = nbformat.read(str(ROOT / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4)
+    cells = [cell.metadata.get("nbgrader", {}) for cell in notebook.cells]
+    return sum(cell.get("points", 0) for cell in cells if cell.get("grade") or cell.get("task"))
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab at the root of a fresh copy of the course, after the instructor quick start's release step."""
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    for folder in ("solutions", "assignments"):  # nbgrader's source and release folders (nbgrader_config.py)
+        shutil.copytree(ROOT / folder, course / folder)
+    # As with the environment active (README): nbgrader shells out to alembic, which lives in its bin.
+    env = dict(isolated_env(course / ".state"), PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    # The README's `python -m autograder release` runs `nbgrader generate_assignment NAME --force` in the
+    # repository for each assignment; here the same runs once for all four, in the copy. It records them in
+    # the gradebook, which Manual Grading lists (Manage Assignments would list solutions/ without it).
+    subprocess.run([str(VENV_BIN / "nbgrader"), "generate_assignment", "*", "--force", "--log-level=WARN"],
+                   cwd=course, env=env, check=True, timeout=120)
+    port = free_port()
+    command = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", f"--port={port}",
+               f"--ServerApp.root_dir={course}"] + (["--allow-root"] if os.geteuid() == 0 else [])
+    with running(command, port, course, env) as base:
+        yield base
+
+
+def open_formgrader(open_page, base):
+    """Nbgrader > Formgrader, as an instructor opens it; returns the page and the formgrader's frame."""
+    page = open_page(1400, 900)
+    page.goto(f"{base}/lab/workspaces/formgrader?token={TOKEN}")
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Nbgrader$")).click(timeout=60_000)
+    page.locator(".lm-Menu-item:visible", has_text=re.compile(r"^Formgrader$")).click()
+    # the formgrader is its own web page, shown in an iframe in a JupyterLab tab
+    return page, page.frame_locator("iframe[src*='/formgrader']")
+
+
+def first_column(formgrader, heading):
+    """The first cell of every row in the table under the page heading ``heading``, once the table has rows."""
+    formgrader.locator("h1", has_text=heading).first.wait_for(timeout=60_000)
+    rows = formgrader.locator("table tbody tr")
+    rows.first.locator("td a").first.wait_for(timeout=60_000)  # rows of links: filled in from the server
+    return [row.locator("td").first.inner_text().strip() for row in rows.all()], rows
+
+
+def test_manage_assignments_lists_the_four_assignments(lab, open_page):
+    page, formgrader = open_formgrader(open_page, lab)
+    names, _ = first_column(formgrader, "Manage Assignments")
+    assert names == ASSIGNMENTS
+    assert page.console_errors == []
+
+
+def test_manual_grading_lists_the_released_assignments_with_their_points(lab, open_page):
+    page, formgrader = open_formgrader(open_page, lab)
+    formgrader.locator("a", has_text="Manual Grading").first.click()
+    names, rows = first_column(formgrader, "Manual Grading")
+    assert names == ASSIGNMENTS
+    # the last column is the average score: nobody has submitted, out of every point the assignment is worth
+    scores = [row.locator("td").last.inner_text().strip() for row in rows.all()]
+    assert scores == [f"0 / {points(name)}" for name in ASSIGNMENTS]
+    assert page.console_errors == []
