@@ -95,7 +95,7 @@ class Entry:
         return self.notebook.stem
 
 
-def _first_markdown(notebook) -> str:
+def first_markdown(notebook) -> str:
     return next(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
 
 
@@ -130,7 +130,7 @@ def _paragraph(markdown: str, lead: str) -> str:
 
 def read_lecture(path: Path) -> Entry:
     notebook = nbformat.read(str(path), as_version=4)
-    intro = _first_markdown(notebook)
+    intro = first_markdown(notebook)
     number, title = _title(intro, "Lecture", path)
     measured = notebook.metadata.get("r2a", {})
     return Entry("lecture", number, title, path, goals=_bullets_after(intro, "By the end of this lecture you can"),
@@ -139,7 +139,7 @@ def read_lecture(path: Path) -> Entry:
 
 def read_assignment(path: Path) -> Entry:
     notebook = nbformat.read(str(path), as_version=4)
-    intro = _first_markdown(notebook)
+    intro = first_markdown(notebook)
     number, title = _title(intro, "Assignment", path)
     needs = [int(n) for n in re.findall(r"Lecture (\d+)", _paragraph(intro, "**Before you start:**"))]
     return Entry("assignment", number, title, path, summary=_paragraph(intro, "**Goals.**"),
@@ -148,7 +148,7 @@ def read_assignment(path: Path) -> Entry:
 
 def the_argument(first_lecture: Path) -> list:
     """The course's argument in steps, as Lecture 1's introduction numbers them, one per lecture."""
-    intro = _first_markdown(nbformat.read(str(first_lecture), as_version=4))
+    intro = first_markdown(nbformat.read(str(first_lecture), as_version=4))
     steps = re.findall(r"^\d+\. (.+?)(?=^\d+\. |^$|\Z)", intro.split("one argument", 1)[-1], re.MULTILINE | re.DOTALL)
     cleaned = [re.sub(r"\s*\((?:this lecture|Lecture \d+)\)[;.]?$|;$|[;,]? and$", "", " ".join(s.split())) for s in steps]
     return [re.sub(r"^and ", "", step) for step in cleaned]
@@ -178,12 +178,10 @@ def self_study_banner(entry: Entry):
     from markupsafe import Markup
 
     return Markup(
-        f"This is the student version of {entry.where}, as nbgrader releases it. To work on it, "
-        f"<a href=\"../{entry.download}\" download>download the notebook</a> (or open it in JupyterLab "
-        f"with <code>make lab</code>, on Binder or on Colab), write your code where it says "
-        f"<code>YOUR CODE HERE</code>, and press <strong>Validate</strong> to run the tests you can see. "
-        f"Then, from the course folder, check it against every test, hidden ones included: "
-        f"<code>.venv/bin/python -m autograder check {entry.notebook.name}</code>.")
+        f"The student version of {entry.where}, as nbgrader releases it. To work on it, "
+        f"<a href=\"../{entry.download}\" download>download the notebook</a> into your course folder "
+        f"(or open it with <code>make lab</code>, on Binder or on Colab). Its introduction says how "
+        f"the tests work and how to check your answers against every one of them.")
 
 
 def footer(entry: Entry | None, machine: str):
@@ -222,8 +220,9 @@ def render_notebook(entry: Entry, previous: Entry | None, following: Entry | Non
 def render_index(order: list, machine: str) -> str:
     from markupsafe import Markup
 
-    course_map = [dict(kind=e.kind, slug=e.slug, href=e.href, where=e.where, title=e.title, seconds=e.seconds,
-                       estimate=f"about {e.estimate}" if e.estimate else "",
+    course_map = [dict(kind=e.kind, slug=e.slug, href=e.href, where=e.where, title=e.title,
+                       time=f"runs in {e.seconds:.0f} s" if e.seconds is not None else
+                       f"about {e.estimate}" if e.estimate else "",
                        goals=[markdown_html(g) for g in e.goals], summary=markdown_html(e.summary) if e.summary else "",
                        colab_url=colab_url(e.relative), binder_url=binder_url(e.relative), download=e.download)
                   for e in order]

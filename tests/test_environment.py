@@ -30,6 +30,10 @@ def read_pins(path: Path) -> dict:
     return pins
 
 
+# Binder has no GPU: the CPU build of torch, not the CUDA one PyPI serves on Linux.
+CPU_TORCH = "--extra-index-url https://download.pytorch.org/whl/cpu"
+
+
 def environment_yml_problems(text: str) -> list:
     """Ways in which an environment.yml fails to install exactly the lock on Python 3.11."""
     env = yaml.safe_load(text) or {}
@@ -40,8 +44,9 @@ def environment_yml_problems(text: str) -> list:
     if "pip" not in deps:
         problems.append("environment.yml must install pip")
     pip_sections = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
-    if pip_sections != [["-r requirements.txt", "-e ."]]:
-        problems.append(f"its pip section must be exactly ['-r requirements.txt', '-e .'], got {pip_sections}")
+    if pip_sections != [[CPU_TORCH, "-r requirements.txt", "-e ."]]:
+        problems.append(f"its pip section must be exactly [{CPU_TORCH!r}, '-r requirements.txt', '-e .'], "
+                        f"got {pip_sections}")
     extra = [d for d in deps if isinstance(d, str) and d.split("=")[0] not in ("python", "pip")]
     if extra:
         problems.append(f"conda packages outside the lock would shadow its pins: {extra}")
@@ -73,10 +78,11 @@ def test_environment_yml_installs_the_lock():
 
 
 @pytest.mark.parametrize("broken", [
-    "dependencies: [python=3.12, pip, {pip: [-r requirements.txt, -e .]}]",
-    "dependencies: [python=3.11, pip, {pip: [torch==2.13.0, -e .]}]",
-    "dependencies: [python=3.11, pip, numpy, {pip: [-r requirements.txt, -e .]}]",
-    "dependencies: [python=3.11, {pip: [-r requirements.txt, -e .]}]",
+    f"dependencies: [python=3.12, pip, {{pip: [{CPU_TORCH}, -r requirements.txt, -e .]}}]",
+    f"dependencies: [python=3.11, pip, {{pip: [{CPU_TORCH}, torch==2.13.0, -e .]}}]",
+    f"dependencies: [python=3.11, pip, numpy, {{pip: [{CPU_TORCH}, -r requirements.txt, -e .]}}]",
+    f"dependencies: [python=3.11, {{pip: [{CPU_TORCH}, -r requirements.txt, -e .]}}]",
+    "dependencies: [python=3.11, pip, {pip: [-r requirements.txt, -e .]}]",
 ])
 def test_a_disagreeing_environment_yml_is_caught(broken):
     assert environment_yml_problems(broken)

@@ -15,7 +15,7 @@ import pytest
 from lab_server import TOKEN, free_port, isolated_env, running
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
+VENV_BIN = Path(sys.executable).parent  # the course environment, which the tests run from
 ASSIGNMENTS = ["a1_recurrence_and_gradients", "a2_bottleneck_and_attention", "a3_self_attention",
                "a4_why_attention_won"]
 
@@ -58,27 +58,30 @@ def open_formgrader(open_page, base):
     return page, page.frame_locator("iframe[src*='/formgrader']")
 
 
-def first_column(formgrader, heading):
-    """The first cell of every row in the table under the page heading ``heading``, once the table has rows."""
-    formgrader.locator("h1", has_text=heading).first.wait_for(timeout=60_000)
+def table_rows(formgrader, heading):
+    """The rows of the table on the formgrader page titled ``heading``, once the server has filled them in."""
+    formgrader.locator("h1", has_text=heading).wait_for(timeout=60_000)  # after a click, the new page
     rows = formgrader.locator("table tbody tr")
-    rows.first.locator("td a").first.wait_for(timeout=60_000)  # rows of links: filled in from the server
-    return [row.locator("td").first.inner_text().strip() for row in rows.all()], rows
+    rows.first.locator("td a").first.wait_for(timeout=60_000)  # the rows are drawn all at once, from the server
+    return rows.all()
+
+
+def column(rows, index):
+    return [row.locator("td").nth(index).inner_text().strip() for row in rows]
 
 
 def test_manage_assignments_lists_the_four_assignments(lab, open_page):
     page, formgrader = open_formgrader(open_page, lab)
-    names, _ = first_column(formgrader, "Manage Assignments")
-    assert names == ASSIGNMENTS
+    rows = table_rows(formgrader, "Manage Assignments")
+    assert column(rows, 0) == ASSIGNMENTS
     assert page.console_errors == []
 
 
 def test_manual_grading_lists_the_released_assignments_with_their_points(lab, open_page):
     page, formgrader = open_formgrader(open_page, lab)
     formgrader.locator("a", has_text="Manual Grading").first.click()
-    names, rows = first_column(formgrader, "Manual Grading")
-    assert names == ASSIGNMENTS
-    # the last column is the average score: nobody has submitted, out of every point the assignment is worth
-    scores = [row.locator("td").last.inner_text().strip() for row in rows.all()]
-    assert scores == [f"0 / {points(name)}" for name in ASSIGNMENTS]
+    rows = table_rows(formgrader, "Manual Grading")
+    assert column(rows, 0) == ASSIGNMENTS
+    # the average score: nobody has submitted yet, out of every point the assignment is worth
+    assert column(rows, -1) == [f"0 / {points(name)}" for name in ASSIGNMENTS]
     assert page.console_errors == []

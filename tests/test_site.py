@@ -78,7 +78,7 @@ def test_the_index_shows_each_lectures_goals_and_measured_time(built):
         assert lecture.seconds is not None, f"{path.name} has no measured time: run `make notebooks`"
         block = index.split(f'id="{path.stem}"', 1)[1].split("</li>\n", 1)[0]
         assert f"Lecture {lecture.number}: {lecture.title}" in block
-        assert f"runs in {round(lecture.seconds)} s" in block
+        assert f"runs in {lecture.seconds:.0f} s" in block
         assert len(re.findall(r"<li>", block)) == len(lecture.goals) >= 3
     assert "AMD EPYC" in index or "cores" in index  # the machine the times were measured on
 
@@ -108,6 +108,13 @@ def test_a_rebuild_never_empties_a_folder_it_did_not_make(tmp_path):
     with pytest.raises(SystemExit, match="not made by `make site`"):
         site.build(tmp_path)
     assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
+def test_every_assignment_tells_self_study_learners_how_to_check_their_work():
+    for path in ASSIGNMENTS:
+        intro = site.first_markdown(nbformat.read(str(path), as_version=4))
+        assert f"python -m autograder check {path.name}" in intro, path.name
+        assert "Studying on your own?" in intro, path.name
 
 
 # ---- Colab and Binder --------------------------------------------------------------------------

@@ -31,6 +31,17 @@
 # you can see before you submit. Partial work earns partial credit: each function's points are
 # split over several test cells.
 #
+# **Studying on your own?** When the visible tests pass, check your work against every test,
+# hidden ones included. From the course folder, with the path to your copy of this notebook:
+#
+# ```
+# .venv/bin/python -m autograder check a1_recurrence_and_gradients.ipynb
+# ```
+#
+# It prints your points per question and why a test failed, and changes nothing. Written answers
+# are graded by hand in a class; working alone, compare yours with the model answer and its rubric
+# in the instructor version, in `solutions/a1_recurrence_and_gradients/`, once you have written your own.
+#
 # Use numpy only in your answers. Do not change the function names or signatures, and do not
 # edit or delete the test cells.
 #

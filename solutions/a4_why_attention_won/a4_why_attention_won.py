@@ -40,6 +40,17 @@
 # submit. Partial work earns partial credit: each function's points are split over several test
 # cells, and each test cell checks one function on its own.
 #
+# **Studying on your own?** When the visible tests pass, check your work against every test,
+# hidden ones included. From the course folder, with the path to your copy of this notebook:
+#
+# ```
+# .venv/bin/python -m autograder check a4_why_attention_won.ipynb
+# ```
+#
+# It prints your points per question and why a test failed, and changes nothing. Written answers
+# are graded by hand in a class; working alone, compare yours with the model answer and its rubric
+# in the instructor version, in `solutions/a4_why_attention_won/`, once you have written your own.
+#
 # Use plain Python and numpy only in your answers. Do not change the function names or
 # signatures, and do not edit or delete the test cells. The timing experiment of Part C earns no
 # points by itself, but it must run, and Part D asks for its numbers.
