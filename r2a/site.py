@@ -253,6 +253,8 @@ def copy_assets(out: Path):
     shutil.copy(TEMPLATES / "course.css", assets / "course.css")
     mathjax = Path(jupyter_server_mathjax.__file__).parent / "static"
     shutil.copytree(mathjax, out / "mathjax", ignore=shutil.ignore_patterns("localization", "*.md", "*.txt"))
+    # Pages render with the HTML-CSS output; the SVG output's font data is never loaded (2 MB).
+    shutil.rmtree(out / "mathjax" / "jax" / "output" / "SVG")
 
 
 def prepare(out: Path):
