@@ -20,6 +20,8 @@ from urllib.parse import quote
 
 import nbformat
 
+from r2a.notebooks import METADATA_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).with_name("site_templates")
 DEFAULT_OUT = ROOT / "build" / "site"
@@ -72,7 +74,6 @@ class Entry:
     seconds: float | None = None
     machine: str = ""
     after_lecture: int = 0   # an assignment comes after the last lecture it needs
-    step: str = ""           # a lecture's step in the course's argument (HTML)
 
     @property
     def where(self) -> str:
@@ -132,7 +133,7 @@ def read_lecture(path: Path) -> Entry:
     notebook = nbformat.read(str(path), as_version=4)
     intro = first_markdown(notebook)
     number, title = _title(intro, "Lecture", path)
-    measured = notebook.metadata.get("r2a", {})
+    measured = notebook.metadata.get(METADATA_KEY, {})
     return Entry("lecture", number, title, path, goals=_bullets_after(intro, "By the end of this lecture you can"),
                  seconds=measured.get("execution_seconds"), machine=measured.get("machine", ""))
 
@@ -226,16 +227,15 @@ def render_index(order: list, machine: str) -> str:
                        goals=[markdown_html(g) for g in e.goals], summary=markdown_html(e.summary) if e.summary else "",
                        colab_url=colab_url(e.relative), binder_url=binder_url(e.relative), download=e.download)
                   for e in order]
-    lectures = [e for e in order if e.kind == "lecture"]
+    lectures = [e for e in order if e.kind == "lecture"]  # build() makes sure there is at least one
     steps = the_argument(lectures[0].notebook)
     if len(steps) != len(lectures):
         raise ValueError(f"Lecture 1 lists {len(steps)} steps of the argument for {len(lectures)} lectures")
-    for lecture, step in zip(lectures, steps):
-        lecture.step = markdown_html(step)
     return _jinja().get_template("home.html.j2").render(
+        argument=[(lecture, markdown_html(step)) for lecture, step in zip(lectures, steps)],
         lectures=lectures, assignments=[e for e in order if e.kind == "assignment"], course_map=course_map,
-        machine=machine, binder_url=binder_url(lectures[0].relative if lectures else None),
-        colab_lecture_url=colab_url(lectures[0].relative) if lectures else "", colab_install=colab_install(),
+        machine=machine, binder_url=binder_url(lectures[0].relative),
+        colab_lecture_url=colab_url(lectures[0].relative), colab_install=colab_install(),
         repository=repository(), repository_name=github_path().split("/")[1],
         footer=Markup(footer(None, machine)))
 

@@ -4,6 +4,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -14,6 +15,13 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def lab_command(port, root_dir):
+    """JupyterLab from the course environment, serving ``root_dir`` on ``port``, with no browser of its own."""
+    jupyter = os.path.join(os.path.dirname(sys.executable), "jupyter")
+    return [jupyter, "lab", "--no-browser", f"--port={port}", f"--ServerApp.root_dir={root_dir}"] + (
+        ["--allow-root"] if os.geteuid() == 0 else [])  # containers and CI often run as root
 
 
 def fetch(url, data=None):

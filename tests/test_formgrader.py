@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lab_server import TOKEN, free_port, isolated_env, running
+from lab_server import TOKEN, free_port, isolated_env, lab_command, running
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent  # the course environment, which the tests run from
@@ -42,8 +42,7 @@ def lab(tmp_path_factory):
     subprocess.run([str(VENV_BIN / "nbgrader"), "generate_assignment", "*", "--force", "--log-level=WARN"],
                    cwd=course, env=env, check=True, timeout=120)
     port = free_port()
-    command = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", f"--port={port}",
-               f"--ServerApp.root_dir={course}"] + (["--allow-root"] if os.geteuid() == 0 else [])
+    command = lab_command(port, course)
     with running(command, port, course, env) as base:
         yield base
 

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from lab_server import TOKEN, fetch, free_port, isolated_env, running
+from lab_server import TOKEN, fetch, free_port, isolated_env, lab_command, running
 
 ROOT = Path(__file__).resolve().parent.parent
 LECTURE = "01_sequences_and_recurrence.ipynb"
@@ -38,8 +38,7 @@ def lab(tmp_path_factory):
         cell.outputs, cell.execution_count = [], None
     nbformat.write(lecture, str(folder / LECTURE))
     port = free_port()
-    command = [str(VENV_BIN / "jupyter"), "lab", "--no-browser", f"--port={port}",
-               f"--ServerApp.root_dir={folder}"] + (["--allow-root"] if os.geteuid() == 0 else [])
+    command = lab_command(port, folder)
     # what the Makefile exports for `make lab`: one BLAS thread, so the lecture's timing claims hold under load
     env = dict(isolated_env(folder / ".state"), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                MKL_NUM_THREADS="1", PYTHONHASHSEED="0")

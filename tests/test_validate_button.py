@@ -2,16 +2,14 @@
 
 Driven in Debian's chromium by playwright (the ``browser`` and ``open_page`` fixtures in conftest.py).
 """
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from assignment_harness import solved_student_version
-from lab_server import TOKEN, free_port, isolated_env, running
+from lab_server import TOKEN, free_port, isolated_env, lab_command, running
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT = "a1_recurrence_and_gradients"
@@ -25,8 +23,7 @@ def lab(tmp_path_factory):
     shutil.copy(released, folder / "released.ipynb")
     nbformat.write(solved_student_version(ASSIGNMENT, released), str(folder / "solved.ipynb"))
     port = free_port()
-    command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
-               f"--ServerApp.root_dir={folder}"] + (["--allow-root"] if os.geteuid() == 0 else [])
+    command = lab_command(port, folder)
     with running(command, port, folder, isolated_env(folder / ".state")) as base:
         yield base
 
