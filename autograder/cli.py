@@ -12,7 +12,7 @@ import nbformat
 from autograder import assignment as assignments
 from autograder import collect, feedback, parallel, sandbox, score
 from autograder.gradebook import GradebookWriter, default_db_url
-from autograder.score import GRADED
+from autograder.records import GRADED, Status
 
 ROOT = assignments.ROOT
 
@@ -85,7 +85,7 @@ def grade(args):
     graded = [r for r in results if r.status in GRADED]
     mean = sum(r.score for r in graded) / len(graded) if graded else 0.0
     print(f"graded {len(graded)} of {len(results)} submissions of {spec.name} ("
-          + ", ".join(f"{counts[s]} {s}" for s in ("ok", "tampered", "timeout", "crashed", "invalid", "missing")
+          + ", ".join(f"{counts[s]} {s}" for s in reversed(Status)
                       if counts[s]) + f"); mean {mean:.2f} / {spec.max_score:g}; results in {out}")
     for result in results:
         if result.status != "ok":

@@ -9,7 +9,6 @@ SUBMISSIONS may be
 Every student folder yields one ``Submission``; the ones that cannot be graded carry a status
 (``missing`` or ``invalid``) and a message an instructor can act on.
 """
-import dataclasses
 import json
 import re
 import tempfile
@@ -19,23 +18,14 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.records import Status, Submission
+
 MAX_NOTEBOOK_BYTES = 20 * 1024 ** 2
 MAX_ZIP_BYTES = 2 * 1024 ** 3
 STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 MOODLE_FOLDER = re.compile(r"^(?P<name>.+?)_(?P<number>\d+)_assignsubmission_\w*$")
 CANVAS_FILE = re.compile(r"^(?P<name>[^_]+)_(?:LATE_)?(?P<number>\d+)_\d+_(?P<file>.+)$")
 IGNORED = {"__MACOSX", ".ipynb_checkpoints", ".DS_Store"}
-
-
-@dataclasses.dataclass
-class Submission:
-    student_id: str
-    path: str = ""             # the notebook graded ("" when none)
-    status: str = "ok"         # "ok" so far, or "missing" / "invalid"
-    message: str = ""
-    notes: list = dataclasses.field(default_factory=list)
-    data: bytes = b""          # the notebook's bytes, read once (workers may be on other machines)
-    timestamp: float = 0.0
 
 
 def slug(text):
@@ -105,7 +95,7 @@ def _student_folders(root, notebook):
 def _pick(student_id, folder, files, notebook, assignment):
     submission = Submission(student_id)
     if not STUDENT_ID.match(student_id):
-        submission.status, submission.message = "invalid", (
+        submission.status, submission.message = Status.INVALID, (
             f"folder name {student_id!r} cannot be a student id: use letters, digits and . _ - @ + only "
             f"(at most 100 characters), rename the folder and grade again")
         return submission
@@ -126,23 +116,23 @@ def _pick(student_id, folder, files, notebook, assignment):
         chosen = others[0]
         submission.notes.append(f"the notebook was named {chosen.name}, not {expected}; graded it anyway")
     elif others:
-        submission.status, submission.message = "invalid", (
+        submission.status, submission.message = Status.INVALID, (
             f"{len(others)} notebooks and none named {expected}: " + ", ".join(f.name for f in others)
             + "; keep only the assignment's notebook")
         return submission
     else:
-        submission.status, submission.message = "missing", f"no notebook in {folder.name}/ (expected {expected})"
+        submission.status, submission.message = Status.MISSING, f"no notebook in {folder.name}/ (expected {expected})"
         return submission
     submission.path, submission.timestamp = str(chosen), chosen.stat().st_mtime
     return submission
 
 
 def _read(submission):
-    if submission.status != "ok":
+    if submission.status != Status.OK:
         return submission
     size = Path(submission.path).stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
-        submission.status, submission.message = "invalid", (
+        submission.status, submission.message = Status.INVALID, (
             f"the notebook is {size / 1024 ** 2:.1f} MB, over the {MAX_NOTEBOOK_BYTES // 1024 ** 2} MB limit; "
             "clear its outputs (Edit > Clear Outputs of All Cells), save and resubmit")
         return submission

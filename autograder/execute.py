@@ -22,6 +22,8 @@ import nbformat
 import numpy as np
 
 from autograder import wire
+from autograder.records import Incident, Status
+from autograder import sandbox
 from autograder.sandbox import Sandbox
 
 MAX_REPLY_BYTES = 256 * 1024 * 1024
@@ -268,7 +270,7 @@ def run_setup(namespace, setup_sources):
             exec(compile(source, "<setup>", "exec"), namespace)
 
 
-def run_notebook(notebook, test_ids, setup_sources, limits, uid=None, read=()):
+def run_notebook(notebook, assignment, limits, uid=None):
     """Run every code cell of a restored notebook in order; fill in its outputs.
 
     ``test_ids`` are the grade_ids of test cells (run here); every other code cell runs in the
@@ -278,10 +280,12 @@ def run_notebook(notebook, test_ids, setup_sources, limits, uid=None, read=()):
     with kind ``"timeout"`` or ``"crashed"``, and the values of the names in ``read`` at the end
     (multiple-choice answers: short strings, else None).
     """
+    test_ids, read = set(assignment.tests), list(assignment.multiple_choice.values())
+    uid = sandbox.worker_uid() if uid is None else uid
     incidents, replay, broken = [], [], False
     session = Session(limits, uid)
     namespace = TestNamespace(session)
-    run_setup(namespace, setup_sources)
+    run_setup(namespace, assignment.setup)
     try:
         for index, cell in enumerate(notebook.cells):
             if cell.cell_type != "code":
@@ -303,10 +307,10 @@ def run_notebook(notebook, test_ids, setup_sources, limits, uid=None, read=()):
                 if isinstance(problem, KernelTimeout):
                     limit, seconds = problem.args
                     detail = f"stopped after {seconds:g} s (the {limit} time limit)"
-                    incidents.append(("timeout", name, detail))
+                    incidents.append(Incident(Status.TIMEOUT, name, detail))
                 else:
                     detail = f"the kernel died: {problem}"
-                    incidents.append(("crashed", name, detail))
+                    incidents.append(Incident(Status.CRASHED, name, detail))
                 cell.outputs = [_error_output("Timeout" if isinstance(problem, KernelTimeout) else "KernelDied",
                                               detail)]
                 if time.monotonic() >= session.notebook_deadline:

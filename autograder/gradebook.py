@@ -18,7 +18,7 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from sqlalchemy.exc import SAWarning
 
-from autograder.score import GRADED
+from autograder.records import GRADED, Status
 
 
 def default_db_url(root):
@@ -41,14 +41,14 @@ class GradebookWriter:
             self._record(result)
 
     def _record(self, result):
-        if result.status not in GRADED and result.status != "missing":
+        if result.status not in GRADED and result.status != Status.MISSING:
             return
         name, student = self.assignment.name, result.student_id
         self.gradebook.update_or_create_student(student)
         when = datetime.datetime.fromtimestamp(result.timestamp or 0, datetime.timezone.utc) \
             if result.timestamp else None
         self.gradebook.update_or_create_submission(name, student, **({"timestamp": when} if when else {}))
-        if result.status == "missing":
+        if result.status == Status.MISSING:
             self._zero(student)
             return
         self._write_folders(result)

@@ -2,6 +2,8 @@
 
 Results come back in whatever order workers finish; the caller records each one as it arrives
 (one writer) and sorts at the end, so a parallel run gives exactly the grades of a sequential one.
+A worker that dies takes no grade with it: the submissions it held are graded again in a fresh
+pool, then one by one, and only one that kills its worker alone gets the ``error`` status.
 """
 import concurrent.futures
 import multiprocessing
@@ -9,7 +11,8 @@ import os
 import sys
 import time
 
-from autograder.pipeline import grade_submission
+from autograder.pipeline import failed_result, grade_submission
+from autograder.records import Status
 
 
 def _warm_up():
@@ -59,13 +62,38 @@ def grade_all(assignment, submissions, limits, workers=None, scheduler=None, on_
         for index, submission in enumerate(submissions):
             arrived(index, grade_submission(assignment, submission, limits))
     else:
-        workers = workers or os.cpu_count() or 1
-        context = multiprocessing.get_context("forkserver")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_warm_up) as pool:
-            futures = {pool.submit(grade_submission, assignment, s, limits): i for i, s in enumerate(submissions)}
-            for future in concurrent.futures.as_completed(futures):
-                arrived(futures[future], future.result())
+        pending = list(range(len(submissions)))
+        for attempt in range(3):  # the last attempt grades each remaining submission in a pool of its own
+            batches = [pending] if attempt < 2 else [[i] for i in pending]
+            pending = []
+            for batch in filter(None, batches):
+                pending += _on_pool(workers or os.cpu_count() or 1, assignment, submissions, batch, limits, arrived)
+        for index in pending:
+            arrived(index, failed_result(assignment, submissions[index], Status.ERROR,
+                                         "the grading worker died while grading this notebook, three times; "
+                                         "nothing was recorded for it (see the log)"))
     return [results[i] for i in range(len(submissions))]
+
+
+def _on_pool(workers, assignment, submissions, indices, limits, arrived):
+    """Grade ``indices`` on a fresh process pool; the indices left unfinished when a worker died."""
+    context = multiprocessing.get_context("forkserver")
+    unfinished = set(indices)
+    with concurrent.futures.ProcessPoolExecutor(min(workers, len(indices)), mp_context=context,
+                                                initializer=_warm_up) as pool:
+        futures = {pool.submit(grade_submission, assignment, submissions[i], limits): i for i in indices}
+        for future in concurrent.futures.as_completed(futures):
+            index = futures[future]
+            try:
+                result = future.result()
+            except concurrent.futures.process.BrokenProcessPool:
+                continue  # graded again by the caller
+            except Exception as error:  # noqa: BLE001 - e.g. a result that could not be sent back
+                result = failed_result(assignment, submissions[index], Status.ERROR,
+                                       f"the grader could not return this notebook's result ({type(error).__name__})")
+            unfinished.discard(index)
+            arrived(index, result)
+    return sorted(unfinished)
 
 
 def _on_dask(address, assignment, submissions, limits, arrived):
@@ -76,4 +104,9 @@ def _on_dask(address, assignment, submissions, limits, arrived):
                              [limits] * len(submissions), pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         for future in as_completed(futures):
-            arrived(index[future.key], future.result())
+            try:
+                result = future.result()
+            except Exception as error:  # noqa: BLE001 - a lost Dask worker loses no grade silently
+                result = failed_result(assignment, submissions[index[future.key]], Status.ERROR,
+                                       f"the Dask worker failed on this notebook ({type(error).__name__}: {error})")
+            arrived(index[future.key], result)

@@ -47,6 +47,11 @@ class SandboxWarning(UserWarning):
     pass
 
 
+def worker_uid():
+    """A user id of its own for this worker's kernels (process limits count per user id)."""
+    return 61000 + os.getpid() % 20000
+
+
 @functools.lru_cache(maxsize=None)
 def isolation_mode():
     """'root', 'userns' or 'none': the strongest isolation this machine allows."""

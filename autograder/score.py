@@ -4,43 +4,25 @@ A test cell's points are decided by nbgrader's own rule (``nbgrader.utils.determ
 points when the cell ran without an error output and without stderr output, 0 otherwise. So a
 score here is the score nbgrader's formgrader shows for the same outputs.
 """
-import dataclasses
-
 from nbgrader.utils import determine_grade
 
 from autograder.assignment import nbgrader_meta
-
-#: Statuses in the order they take precedence in grades.csv.
-STATUSES = ("invalid", "missing", "timeout", "crashed", "tampered", "ok")
-#: Statuses for which a grade was produced (the exit status of `grade` is 0 when all are these).
-GRADED = {"ok", "tampered", "timeout", "crashed"}
-
-
-@dataclasses.dataclass
-class Result:
-    student_id: str
-    status: str
-    message: str
-    score: float = 0.0
-    max_score: float = 0.0
-    items: list = dataclasses.field(default_factory=list)    # (grade_id, score or None, max)
-    choices: dict = dataclasses.field(default_factory=dict)  # multiple choice: question -> letter
-    autograded: str = ""      # the executed notebook, JSON
-    submitted: bytes = b""    # the notebook as submitted
-    path: str = ""
-    timestamp: float = 0.0
-    seconds: float = 0.0
+from autograder.records import Item, Status
 
 
 def items(notebook, assignment):
-    """(grade_id, score, max) for every test cell, then (grade_id, None, max) for hand-graded ones."""
+    """An Item for every test cell, then one with score None for each hand-graded cell.
+
+    The points possible are the assignment's, never the submission's (restore.py already put the
+    assignment's metadata back; this makes it true whatever a notebook claims)."""
     rows = []
     for cell in notebook.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
         if grade_id in assignment.tests:
-            score, points = determine_grade(cell)
-            rows.append((grade_id, float(score), float(points)))
-    rows += [(grade_id, None, points) for grade_id, points in assignment.manual.items()]
+            score, _ = determine_grade(cell)
+            points = assignment.tests[grade_id]
+            rows.append(Item(grade_id, min(float(score), points), points))
+    rows += [Item(grade_id, None, points) for grade_id, points in assignment.manual.items()]
     return rows
 
 
@@ -59,14 +41,14 @@ def by_question(items, assignment):
 
 def status_and_message(incidents, tampered, notes):
     """The submission's status and a message a person can act on."""
-    parts, status = [], "ok"
+    parts, status = [], Status.OK
     if tampered:
-        status = "tampered"
+        status = Status.TAMPERED
         parts.append("tests restored: " + "; ".join(tampered))
-    for kind, cell, detail in incidents:
-        parts.append(f"{cell}: {detail}")
-    kinds = {kind for kind, _, _ in incidents}
-    for kind in ("crashed", "timeout"):
+    for incident in incidents:
+        parts.append(f"{incident.cell}: {incident.detail}")
+    kinds = {incident.kind for incident in incidents}
+    for kind in (Status.CRASHED, Status.TIMEOUT):
         if kind in kinds:
             status = kind
     parts += notes
