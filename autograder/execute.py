@@ -12,8 +12,13 @@ test cell raise or write to stderr?) is decided here, exactly as nbgrader decide
 """
 import builtins
 import contextlib
+import functools
 import io
+import math
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -22,11 +27,11 @@ import nbformat
 import numpy as np
 
 from autograder import wire
+from autograder.assignment import nbgrader_meta
+from autograder.kernel import CappedText
 from autograder.records import Incident, Status
-from autograder import sandbox
-from autograder.sandbox import Sandbox
 
-MAX_REPLY_BYTES = 256 * 1024 * 1024
+MAX_REPLY_BYTES = 64 * 1024 * 1024
 
 
 class KernelTimeout(Exception):
@@ -46,12 +51,15 @@ class Remote:
 
     def __init__(self, session, body):
         self._session, self._body = session, body
-        self.__name__ = body.get("summary", "remote")
+        self.__name__ = str(body.get("summary", "remote"))[:80]
+        #: Positions of the arguments the last call changed in place (r2a.checks.changed_arguments).
+        self.last_call_changed = []
 
     def __call__(self, *args, **kwargs):
         if self._body.get("kind") != "function":
             raise NotGradable(f"a {self._body.get('summary')} object from your code cannot be called")
-        return self._session.call(self._body["key"], args, kwargs)
+        value, self.last_call_changed = self._session.call(self._body.get("key"), args, kwargs)
+        return value
 
     def __repr__(self):
         return f"<{self._body.get('kind')} {self._body.get('summary')} from your notebook>"
@@ -61,22 +69,55 @@ class Remote:
                           f"tuples, dicts, numpy arrays); got {self!r}")
 
 
-class Session:
-    """The grader's side of one sandboxed kernel: run cells, read names, call functions."""
+class KernelHost:
+    """What the test runner asks of the grader: start a kernel (its channel arrives as two file
+    descriptors) and kill it (its exit described). runner.JailHost sends each request to the
+    grader over the control channel, because only the grader may start sandboxes."""
 
-    def __init__(self, limits, uid=None):
-        self.limits = limits
-        self.sandbox = Sandbox(limits, uid)
-        self.notebook_deadline = time.monotonic() + limits.notebook_seconds
-        self.callbacks = {}
+    def start(self):
+        raise NotImplementedError
+
+    def kill(self):
+        raise NotImplementedError
+
+
+class Session:
+    """The tests' side of one sandboxed kernel: run cells, read names, call functions."""
+
+    def __init__(self, limits, host, notebook_deadline=None):
+        self.limits, self.host = limits, host
+        self.read_fd, self.write_fd = host.start()
+        self.notebook_deadline = notebook_deadline or time.monotonic() + limits.notebook_seconds
+        self.cell_deadline = None  # while a test cell runs: when its time is up
+        self.callbacks = {}        # grader-side functions student code may call, while one test cell runs
+        self.closed = False
 
     def close(self):
+        if self.closed:
+            return
+        self.closed = True
         try:
-            if self.sandbox.process.poll() is None:
-                wire.send(self.sandbox.write_fd, {"op": "exit"})
+            wire.send(self.write_fd, {"op": "exit"})
         except OSError:
             pass
-        self.sandbox.kill()
+        self._close_fds()
+        self.host.kill()
+
+    def _close_fds(self):
+        for fd in (self.read_fd, self.write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _died(self, error):
+        self.closed = True
+        self._close_fds()
+        return KernelDied(f"{self.host.kill()} ({error})")
+
+    def revoke_callbacks(self):
+        """Functions a test handed to student code stop working when that test ends."""
+        self.callbacks.clear()
 
     # -- values
 
@@ -88,10 +129,11 @@ class Session:
 
     def _resolve(self, body):
         if body.get("side") == "grader":
-            return self.callbacks[body["key"]]
-        if body.get("kind") == "module":
-            return __import__(body["summary"])
-        return Remote(self, body)
+            function = self.callbacks.get(body.get("key"))
+            if function is None:
+                raise wire.WireError("a reference to a test's function that has ended")
+            return function
+        return Remote(self, body)  # modules too: nothing is ever imported by a name the kernel sends
 
     def encode(self, value):
         return wire.encode(value, self._handle)
@@ -103,38 +145,45 @@ class Session:
 
     def _request(self, message):
         """Send one request and wait for its answer, serving the kernel's callbacks meanwhile."""
-        deadline = min(time.monotonic() + self.limits.cell_seconds, self.notebook_deadline)
+        now = time.monotonic()
+        deadline = min(now + self.limits.cell_seconds, self.notebook_deadline, self.cell_deadline or math.inf)
         try:
-            wire.send(self.sandbox.write_fd, message)
+            wire.send(self.write_fd, message, deadline)
             while True:
-                reply = wire.receive(self.sandbox.read_fd, MAX_REPLY_BYTES, deadline)
+                reply = wire.receive(self.read_fd, MAX_REPLY_BYTES, deadline)
+                if not isinstance(reply, dict):
+                    raise wire.WireError("a reply that is not an object")
                 if reply.get("op") != "callback":
                     return reply
-                wire.send(self.sandbox.write_fd, self._serve_callback(reply))
+                wire.send(self.write_fd, self._serve_callback(reply), deadline)
         except TimeoutError:
-            self.sandbox.kill()
+            self._died("timeout")
             limit = "notebook" if deadline >= self.notebook_deadline else "cell"
             seconds = self.limits.notebook_seconds if limit == "notebook" else self.limits.cell_seconds
             raise KernelTimeout(limit, seconds) from None
         except (EOFError, OSError, wire.WireError) as error:
-            self.sandbox.kill()
-            raise KernelDied(f"{self.sandbox.exit_description()} ({error})") from None
+            raise self._died(error) from None
 
     def _serve_callback(self, request):
         try:
-            function = self.callbacks[request["key"]]
+            function = self.callbacks.get(request.get("key"))
+            if function is None:
+                raise RuntimeError("this function of the tests is no longer available (its test has ended)")
             args = [self.decode(a) for a in request["args"]]
-            kwargs = {k: self.decode(v) for k, v in request["kwargs"]}
+            kwargs = {str(k): self.decode(v) for k, v in request["kwargs"]}
             return {"op": "value", "value": self.encode(function(*args, **kwargs))}
         except Exception as exc:  # noqa: BLE001 - reported to the student's code as an exception
-            return {"op": "raise", "ename": type(exc).__name__, "evalue": str(exc)}
+            return {"op": "raise", "ename": type(exc).__name__, "evalue": str(exc)[:2000]}
 
     def run_cell(self, source, name):
-        return self._request({"op": "run", "source": source, "name": name})
+        reply = self._request({"op": "run", "source": source, "name": name})
+        return {"stdout": _text(reply.get("stdout"), self.limits.output_bytes),
+                "stderr": _text(reply.get("stderr"), self.limits.output_bytes),
+                "error": _error_fields(reply.get("error"))}
 
     def get(self, name):
         reply = self._request({"op": "get", "name": name})
-        if reply["op"] == "missing":
+        if reply.get("op") == "missing":
             raise KeyError(name)
         return self._value(reply)
 
@@ -147,28 +196,39 @@ class Session:
                                "kwargs": [[k, self.encode(v)] for k, v in kwargs.items()],
                                "errstate": np.geterr()})
         # What the student's code printed shows in the test cell's output, as it would in a kernel.
-        print(reply.get("stdout", ""), end="")
-        print(reply.get("stderr", ""), end="", file=sys.stderr)
-        for index, data in reply.get("mutated", []):
-            _copy_back(args[index], self.decode(data))
-        return self._value(reply)
+        print(_text(reply.get("stdout"), self.limits.output_bytes), end="")
+        print(_text(reply.get("stderr"), self.limits.output_bytes), end="", file=sys.stderr)
+        value = self._value(reply)
+        # The student's function ran on copies, and its in-place changes are *not* copied back:
+        # the test's own arguments never change, so a reference a test computes from them after
+        # the call is computed from what it passed (a function that zeroes its inputs cannot make
+        # the reference agree with it). Which arguments changed is reported, for the tests that
+        # check it (r2a.checks.changed_arguments).
+        changed = reply.get("mutated", [])
+        changed = [pair[0] for pair in changed if isinstance(pair, list) and pair and type(pair[0]) is int
+                   and 0 <= pair[0] < len(args)] if isinstance(changed, list) else []
+        return value, changed
 
     def _value(self, reply):
-        if reply["op"] == "value":
-            return self.decode(reply["value"])
+        if reply.get("op") == "value":
+            return self.decode(reply.get("value"))
         raise _student_exception(reply)
 
 
-def _copy_back(original, changed):
-    """Apply a student's in-place change of an argument to the test's own object."""
-    if isinstance(original, np.ndarray) and isinstance(changed, np.ndarray) and original.flags.writeable:
-        if original.shape == changed.shape:
-            np.copyto(original, changed, casting="unsafe")
-    elif isinstance(original, list) and isinstance(changed, list):
-        original[:] = changed
-    elif isinstance(original, dict) and isinstance(changed, dict):
-        original.clear()
-        original.update(changed)
+def _text(value, limit):
+    """A string from the kernel, capped: a reply padded with output cannot grow the notebook."""
+    if not isinstance(value, str):
+        return ""
+    if len(value) > limit:
+        return value[:limit] + f"\n[output truncated: {len(value) - limit} more characters]\n"
+    return value
+
+
+def _error_fields(error):
+    if not isinstance(error, dict):
+        return None
+    return {"ename": _text(error.get("ename"), 200) or "Error", "evalue": _text(error.get("evalue"), 2000),
+            "traceback": _text(error.get("traceback"), 20000)}
 
 
 class StudentError(Exception):
@@ -177,7 +237,7 @@ class StudentError(Exception):
 
 def _student_exception(reply):
     """The student's exception, as the builtin type when it is one (a test may expect ValueError)."""
-    name, message = reply.get("ename", "Error"), reply.get("evalue", "")
+    name, message = _text(reply.get("ename"), 200) or "Error", _text(reply.get("evalue"), 2000)
     cls = getattr(builtins, name, None)
     if not (isinstance(cls, type) and issubclass(cls, Exception)):
         cls, message = StudentError, f"{name}: {message}"
@@ -185,7 +245,7 @@ def _student_exception(reply):
         exc = cls(message)
     except Exception:  # noqa: BLE001 - builtins with unusual constructors
         exc = StudentError(f"{name}: {message}")
-    exc.student_traceback = reply.get("traceback", "")
+    exc.student_traceback = _text(reply.get("traceback"), 20000)
     return exc
 
 
@@ -218,22 +278,92 @@ class TestNamespace(dict):
         self.from_student.clear()
 
 
+def refuse_vacuous_comparisons():
+    """numpy's comparisons, in this process, never call an empty array equal to a non-empty one.
+
+    ``np.allclose(np.zeros((0, 3)), expected)`` is True for any ``expected`` of shape (1, 3),
+    because broadcasting leaves nothing to compare; so an empty answer would pass a test that
+    compares values without checking the shape first. Run in the test runner only (a fresh
+    process per submission), before the tests.
+    """
+    def empty_mismatch(a, b):
+        try:
+            return (0 in np.shape(a)) != (0 in np.shape(b))
+        except Exception:  # noqa: BLE001 - ragged or odd values: numpy's own answer stands
+            return False
+
+    def returning_false(compare):
+        @functools.wraps(compare)
+        def strict(a, b, *args, **kwargs):
+            return False if empty_mismatch(a, b) else compare(a, b, *args, **kwargs)
+        return strict
+
+    def raising(compare):
+        @functools.wraps(compare)
+        def strict(a, b, *args, **kwargs):
+            if empty_mismatch(a, b):
+                raise AssertionError(f"an empty array of shape {np.shape(a)} cannot equal one of shape "
+                                     f"{np.shape(b)}")
+            return compare(a, b, *args, **kwargs)
+        return strict
+
+    for name in ("allclose", "array_equal", "array_equiv"):
+        setattr(np, name, returning_false(getattr(np, name)))
+    for name in ("assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_equal"):
+        setattr(np.testing, name, raising(getattr(np.testing, name)))
+
+
+class TestTimeout(BaseException):
+    """A test cell ran past its time limit (raised by an alarm; a test's ``except Exception`` cannot
+    swallow it)."""
+
+
+@contextlib.contextmanager
+def _alarm(seconds):
+    """Raise TestTimeout in this thread after ``seconds`` (main thread only; elsewhere the kernel
+    requests' own deadlines are the limit)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ring(signum, frame):
+        raise TestTimeout()
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def run_test_cell(source, namespace, name):
     """Run a test cell here; nbformat outputs, an error output when it raised."""
     namespace.refresh()
-    out, err = io.StringIO(), io.StringIO()
+    session, limits = namespace.session, namespace.session.limits
+    out, err = CappedText(limits.output_bytes), CappedText(limits.output_bytes)
     outputs = []
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-            warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            exec(compile(source, name, "exec"), namespace)
-            error = None
-        except (KernelTimeout, KernelDied):
-            raise
-        except Exception as exc:  # noqa: BLE001 - a failing test is a result
-            error = exc
-    for warning in caught:
+    seconds = min(limits.cell_seconds, session.notebook_deadline - time.monotonic())
+    session.cell_deadline = time.monotonic() + seconds
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
+                warnings.catch_warnings(record=True) as caught, _alarm(seconds + 1.0):
+            warnings.simplefilter("always")
+            try:
+                exec(compile(source, name, "exec"), namespace)
+                error = None
+            except (KernelTimeout, KernelDied):
+                raise
+            except Exception as exc:  # noqa: BLE001 - a failing test is a result
+                error = exc
+    except TestTimeout:
+        session.close()  # a request to the kernel may have been cut in half: start afresh
+        raise KernelTimeout("cell", limits.cell_seconds) from None
+    finally:
+        session.cell_deadline = None
+        session.revoke_callbacks()
+    for warning in caught[:100]:
         err.write(warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno))
     outputs += _streams(out.getvalue(), err.getvalue())
     if error is not None:
@@ -242,8 +372,8 @@ def run_test_cell(source, namespace, name):
         student = getattr(error, "student_traceback", "")
         if student:
             lines.insert(0, "Your code raised this:\n" + student + "\n")
-        outputs.append({"output_type": "error", "ename": type(error).__name__, "evalue": str(error),
-                        "traceback": "".join(lines).splitlines()})
+        outputs.append({"output_type": "error", "ename": type(error).__name__, "evalue": _text(str(error), 2000),
+                        "traceback": _text("".join(lines), 20000).splitlines()})
     return outputs
 
 
@@ -253,9 +383,9 @@ def _streams(stdout, stderr):
 
 
 def kernel_outputs(reply):
-    """nbformat outputs from the kernel's answer to a student cell."""
-    outputs = _streams(reply.get("stdout", ""), reply.get("stderr", ""))
-    if reply.get("error"):
+    """nbformat outputs from the kernel's answer to a student cell (already capped by Session)."""
+    outputs = _streams(reply["stdout"], reply["stderr"])
+    if reply["error"]:
         error = reply["error"]
         outputs.append({"output_type": "error", "ename": error["ename"], "evalue": error["evalue"],
                         "traceback": error["traceback"].splitlines()})
@@ -270,63 +400,76 @@ def run_setup(namespace, setup_sources):
             exec(compile(source, "<setup>", "exec"), namespace)
 
 
-def run_notebook(notebook, assignment, limits, uid=None):
-    """Run every code cell of a restored notebook in order; fill in its outputs.
+def plan_of(notebook, assignment):
+    """What the test runner needs to grade ``notebook``, as plain data: its code cells in order
+    (test cells flagged), the assignment's setup cells, and the names to read at the end."""
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        cells.append({"test": grade_id in assignment.tests, "source": cell.source,
+                      "name": f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")})
+    return {"cells": cells, "setup": list(assignment.setup), "read": list(assignment.multiple_choice.values())}
 
-    ``test_ids`` are the grade_ids of test cells (run here); every other code cell runs in the
-    kernel. A cell that runs out of time or kills the kernel fails with an error output saying so;
-    the kernel is then restarted, the cells that had run are replayed, and grading goes on, so one
-    endless loop costs only its own tests. Returns a list of incidents ``(kind, cell name, detail)``
-    with kind ``"timeout"`` or ``"crashed"``, and the values of the names in ``read`` at the end
-    (multiple-choice answers: short strings, else None).
+
+def run_plan(plan, limits, host):
+    """Run every code cell of a plan in order: student cells in the kernel, test cells here.
+
+    A cell that runs out of time or kills the kernel fails with an error output saying so; the
+    kernel is then restarted, the cells that had run are replayed, and grading goes on, so one
+    endless loop costs only its own tests. Returns the verdict: ``outputs`` (one list of nbformat
+    outputs per code cell), ``incidents`` (``[kind, cell name, detail]``) and ``values`` of the
+    names in ``read`` at the end (multiple-choice answers: short strings, else None).
     """
-    test_ids, read = set(assignment.tests), list(assignment.multiple_choice.values())
-    uid = sandbox.worker_uid() if uid is None else uid
-    incidents, replay, broken = [], [], False
-    session = Session(limits, uid)
+    incidents, replay, broken, outputs = [], [], False, []
+    session = Session(limits, host)
     namespace = TestNamespace(session)
-    run_setup(namespace, assignment.setup)
+    run_setup(namespace, plan["setup"])
     try:
-        for index, cell in enumerate(notebook.cells):
-            if cell.cell_type != "code":
-                continue
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            name = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
+        for cell in plan["cells"]:
+            name = cell["name"]
             if time.monotonic() >= session.notebook_deadline or broken:
                 why = "the kernel could not be restarted" if broken else \
                     f"the notebook used up its {limits.notebook_seconds:g} s"
-                cell.outputs = [_error_output("NotRun", f"not run: {why}")]
+                outputs.append([_error_output("NotRun", f"not run: {why}")])
                 continue
             try:
-                if grade_id in test_ids:
-                    cell.outputs = run_test_cell(cell.source, namespace, name)
+                if cell["test"]:
+                    outputs.append(run_test_cell(cell["source"], namespace, name))
                 else:
-                    cell.outputs = kernel_outputs(session.run_cell(cell.source, name))
-                    replay.append((cell.source, name))
+                    outputs.append(kernel_outputs(session.run_cell(cell["source"], name)))
+                    replay.append((cell["source"], name))
             except (KernelTimeout, KernelDied) as problem:
                 if isinstance(problem, KernelTimeout):
                     limit, seconds = problem.args
                     detail = f"stopped after {seconds:g} s (the {limit} time limit)"
-                    incidents.append(Incident(Status.TIMEOUT, name, detail))
+                    incidents.append([str(Status.TIMEOUT), name, detail])
                 else:
                     detail = f"the kernel died: {problem}"
-                    incidents.append(Incident(Status.CRASHED, name, detail))
-                cell.outputs = [_error_output("Timeout" if isinstance(problem, KernelTimeout) else "KernelDied",
-                                              detail)]
+                    incidents.append([str(Status.CRASHED), name, detail])
+                outputs.append([_error_output("Timeout" if isinstance(problem, KernelTimeout) else "KernelDied",
+                                              detail)])
+                session.close()
                 if time.monotonic() >= session.notebook_deadline:
                     continue
                 try:
-                    session = _restart(session, limits, uid, replay)
+                    session = _restart(session, limits, host, replay)
                 except (KernelTimeout, KernelDied):
                     broken = True
                 namespace.session = session
-        values = {name: _short_text(session, name) for name in read}
+        values = {name: _short_text(session, name) for name in plan["read"]} if not broken else {}
     finally:
         session.close()
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [nbformat.from_dict(output) for output in cell.outputs]
-    return incidents, values
+    return {"outputs": outputs, "incidents": incidents, "values": values}
+
+
+def fill_in(notebook, verdict):
+    """Put a verdict's outputs into the notebook's code cells; the incidents as records."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for cell, outputs in zip(code, verdict["outputs"]):
+        cell.outputs = [nbformat.from_dict(output) for output in outputs]
+    return [Incident(Status(kind), cell, detail) for kind, cell, detail in verdict["incidents"]]
 
 
 def _short_text(session, name):
@@ -337,10 +480,9 @@ def _short_text(session, name):
     return value if isinstance(value, str) and len(value) <= 20 else None
 
 
-def _restart(old, limits, uid, replay):
+def _restart(old, limits, host, replay):
     """A fresh kernel with the same notebook deadline, brought back to where the old one was."""
-    session = Session(limits, uid)
-    session.notebook_deadline = old.notebook_deadline
+    session = Session(limits, host, old.notebook_deadline)
     for source, name in replay:
         session.run_cell(source, name)
     return session

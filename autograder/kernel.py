@@ -152,15 +152,22 @@ class Kernel:
         if reply["op"] == "raise":
             return reply
         # In-place changes to arguments go back too: a test may check that its input was not modified.
-        reply["mutated"] = [[i, after] for i, (a, before) in enumerate(zip(args, request["args"]))
-                            if isinstance(a, (np.ndarray, list, dict)) and (after := self.encode(a)) != before]
+        # The grader only needs to know *which* arguments changed, not their new contents.
+        reply["mutated"] = [[i, None] for i, (a, before) in enumerate(zip(args, request["args"]))
+                            if isinstance(a, (np.ndarray, list, dict, set)) and self._changed(a, before)]
         reply.update(stdout=out.getvalue(), stderr=err.getvalue())
         return reply
+
+    def _changed(self, value, before):
+        try:
+            return self.encode(value) != before
+        except Exception:  # noqa: BLE001 - an argument that no longer encodes has changed
+            return True
 
     def _reply_value(self, value):
         try:
             return {"op": "value", "value": self.encode(value)}
-        except (wire.WireError, RecursionError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the value does while being encoded
             return {"op": "raise", "ename": "TypeError", "evalue": f"the value cannot be graded: {exc}",
                     "traceback": ""}
 

@@ -10,7 +10,7 @@ import traceback
 
 import nbformat
 
-from autograder import collect, execute, restore, score
+from autograder import collect, restore, runner, score
 from autograder.records import Item, Result, Status
 from autograder.sandbox import Limits
 
@@ -45,7 +45,7 @@ def _grade(assignment, submission, limits, uid):
     except ValueError as error:
         return failed_result(assignment, submission, Status.INVALID, str(error))
     notebook, tampered, notes = restore.restore(student, assignment)
-    incidents, choices = execute.run_notebook(notebook, assignment, limits, uid)
+    incidents, choices = runner.run_notebook(notebook, assignment, limits, uid)
     result = Result(submission.student_id, Status.OK, "", max_score=assignment.max_score,
                     submitted=submission.data, path=submission.path, timestamp=submission.timestamp)
     result.choices = {q: choices.get(a) if choices.get(a) in ("A", "B", "C", "D") else None

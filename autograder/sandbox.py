@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -41,15 +42,21 @@ class Limits:
     processes: int = 32
     output_bytes: int = 1024 ** 2    # text kept per cell; more is cut off and noted
     file_bytes: int = 32 * 1024 ** 2 # largest file the kernel may write, and its working folder
+    isolation: str = "root"          # the least isolation grading accepts ("root", "userns" or "none")
 
 
 class SandboxWarning(UserWarning):
     pass
 
 
-def worker_uid():
+def kernel_uid():
     """A user id of its own for this worker's kernels (process limits count per user id)."""
     return 61000 + os.getpid() % 20000
+
+
+def runner_uid():
+    """Another one for this worker's test runner: kernels and tests never share a user id."""
+    return 81000 + os.getpid() % 20000
 
 
 @functools.lru_cache(maxsize=None)
@@ -81,53 +88,175 @@ def warn_if_weak():
 
 
 def _visible_paths():
-    """What the kernel needs to see: system folders, Python, its packages, and this package."""
+    """What the kernel needs to see: system folders, Python, its packages, this package and r2a
+    (both hold only code that is public to students; solutions/ and the gradebook are not here)."""
     paths = {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc",
-             sys.prefix, sys.base_prefix, sys.exec_prefix, str(PACKAGE_PARENT / "autograder")}
+             sys.prefix, sys.base_prefix, sys.exec_prefix, str(PACKAGE_PARENT / "autograder"),
+             str(PACKAGE_PARENT / "r2a")}  # the course's helper package: the tests use r2a.checks
     paths |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
     return sorted(p for p in paths if os.path.exists(p))
 
 
-class Sandbox:
-    """One kernel process. ``read_fd``/``write_fd`` are the grader's ends of its channel."""
+class SandboxUnavailable(RuntimeError):
+    """The isolation grading needs cannot be had on this machine; grading is refused, never weakened."""
 
-    def __init__(self, limits, uid=None):
+
+class Cgroup:
+    """Memory and process limits for a jailed process *and all its children together*.
+
+    cgroup v2 (``memory.max``, ``pids.max``) or v1 (``memory.limit_in_bytes``, ``pids.max``), where the
+    machine has them and we may write them (root); otherwise ``Cgroup.create`` returns None and the
+    per-process limits of ``_apply_limits`` are all that holds (``cgroup_support()`` says which).
+    """
+
+    V2 = Path("/sys/fs/cgroup")
+    V1 = {"memory": Path("/sys/fs/cgroup/memory"), "pids": Path("/sys/fs/cgroup/pids")}
+    _count = 0
+
+    def __init__(self, folders):
+        self.folders = folders
+
+    @classmethod
+    def create(cls, memory_bytes, processes):
+        if cgroup_support() == "none":
+            return None
+        cls._count += 1
+        name = f"autograder/{os.getpid()}-{cls._count}"
+        try:
+            if cgroup_support() == "v2":
+                folder = cls.V2 / name
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / "memory.max").write_text(str(memory_bytes))
+                (folder / "memory.swap.max").exists() and (folder / "memory.swap.max").write_text("0")
+                (folder / "pids.max").write_text(str(processes))
+                return cls([folder])
+            memory, pids = cls.V1["memory"] / name, cls.V1["pids"] / name
+            memory.mkdir(parents=True, exist_ok=True)
+            pids.mkdir(parents=True, exist_ok=True)
+            (memory / "memory.limit_in_bytes").write_text(str(memory_bytes))
+            swap = memory / "memory.memsw.limit_in_bytes"
+            if swap.exists():
+                swap.write_text(str(memory_bytes))
+            (pids / "pids.max").write_text(str(processes))
+            return cls([memory, pids])
+        except OSError as error:
+            raise SandboxUnavailable(f"cannot set up a cgroup for the sandbox ({error})") from None
+
+    def join(self):
+        """Move the calling process into this cgroup (run in the child, before it execs)."""
+        for folder in self.folders:
+            with open(folder / "cgroup.procs", "w") as procs:
+                procs.write(str(os.getpid()))
+
+    def processes(self):
+        found = set()
+        for folder in self.folders:
+            try:
+                found |= {int(p) for p in (folder / "cgroup.procs").read_text().split()}
+            except OSError:
+                pass
+        return found
+
+    def remove(self):
+        """Kill whatever is left in the cgroup, then remove it."""
+        for _ in range(100):
+            left = self.processes()
+            if not left:
+                break
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+        for folder in self.folders:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+
+@functools.lru_cache(maxsize=None)
+def cgroup_support():
+    """'v2', 'v1' or 'none': how this machine can limit a kernel and its children together."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return "none"
+    controllers = Cgroup.V2 / "cgroup.controllers"
+    if controllers.exists() and {"memory", "pids"} <= set(controllers.read_text().split()):
+        try:
+            control = Cgroup.V2 / "cgroup.subtree_control"
+            enabled = set(control.read_text().split())
+            if not {"memory", "pids"} <= enabled:
+                control.write_text("+memory +pids")
+            (Cgroup.V2 / "autograder").mkdir(exist_ok=True)
+            (Cgroup.V2 / "autograder" / "cgroup.subtree_control").write_text("+memory +pids")
+            return "v2"
+        except OSError:
+            return "none"
+    if all((path / "cgroup.procs").exists() for path in Cgroup.V1.values()):
+        try:
+            for path in Cgroup.V1.values():
+                (path / "autograder").mkdir(exist_ok=True)
+            return "v1"
+        except OSError:
+            return "none"
+    return "none"
+
+
+def _child_setup(cgroup, limits):
+    """In the child between fork and exec: die with the grader, join the cgroup, and (with no
+    namespaces) take the resource limits."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the grader dies -> unshare dies -> the jail dies
+    if cgroup is not None:
+        cgroup.join()
+    if limits is not None:
+        _apply_limits(limits)
+
+
+class Jailed:
+    """One process started in the sandbox: ``python -m MODULE ARGS`` with ``fds`` passed on.
+
+    ``writable`` gives it an empty, size-capped working folder and /tmp; without it the whole
+    filesystem it sees is read-only (the test runner's jail).
+    """
+
+    def __init__(self, limits, uid, module, args, fds, writable=True, memory_bytes=None, env=None):
         self.limits, self.last_words = limits, ""
-        to_kernel_r, self.write_fd = os.pipe()
-        self.read_fd, from_kernel_w = os.pipe()
-        self.log = tempfile.TemporaryFile()  # the kernel's own stdout/stderr (C-level output)
-        kernel = [sys.executable, "-m", "autograder.kernel", str(to_kernel_r), str(from_kernel_w),
-                  str(limits.output_bytes)]
+        self.log = tempfile.TemporaryFile()  # the process's own stdout/stderr (C-level output)
+        command = [sys.executable, "-m", module, *map(str, args)]
         mode = isolation_mode()
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR, "MPLBACKEND": "Agg",
-               "MPLCONFIGDIR": "/tmp", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-               "PYTHONPATH": str(PACKAGE_PARENT)}
+        environment = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR, "MPLBACKEND": "Agg",
+                       "MPLCONFIGDIR": "/tmp", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                       "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+                       "PYTHONPATH": str(PACKAGE_PARENT), **(env or {})}
+        self.cgroup = Cgroup.create(memory_bytes or limits.memory_bytes, limits.processes)
+        self.workdir = None
         if mode == "none":
             self.workdir = tempfile.mkdtemp(prefix="autograder-")
-            env.update(HOME=self.workdir, MPLCONFIGDIR=self.workdir)
-            command, preexec = kernel, functools.partial(_apply_limits, limits)
+            environment.update(HOME=self.workdir, MPLCONFIGDIR=self.workdir)
+            rlimits = limits
         else:
-            self.workdir = None
             os.makedirs(JAIL_ROOT, exist_ok=True)
             userns = ["--user", "--map-root-user"] if mode == "userns" else []
             jail = [sys.executable, "-m", "autograder.sandbox", "--uid", str(uid if mode == "root" else -1),
                     "--limits", ",".join(str(getattr(limits, f.name)) for f in dataclasses.fields(Limits)),
-                    "--visible", os.pathsep.join(_visible_paths()), "--"]
+                    "--visible", os.pathsep.join(_visible_paths()), "--writable", str(int(writable)), "--"]
             command = [UNSHARE, *userns, "--net", "--pid", "--mount", "--fork", "--kill-child=SIGKILL",
-                       *jail, *kernel]
-            preexec = None
-        self.process = subprocess.Popen(command, pass_fds=(to_kernel_r, from_kernel_w), env=env,
-                                        cwd=self.workdir or "/", stdin=subprocess.DEVNULL, stdout=self.log,
-                                        stderr=self.log, start_new_session=True, preexec_fn=preexec)
-        os.close(to_kernel_r)
-        os.close(from_kernel_w)
+                       *jail, *command]
+            rlimits = None
+        self.process = subprocess.Popen(command, pass_fds=fds, env=environment, cwd=self.workdir or "/",
+                                        stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
+                                        start_new_session=True,
+                                        preexec_fn=functools.partial(_child_setup, self.cgroup, rlimits))
+
+    def alive(self):
+        return self.process.poll() is None
 
     def kill(self):
-        """Stop the kernel and everything it started, whatever it is doing."""
+        """Stop the process and everything it started, whatever it is doing."""
         if self.process.poll() is None:
-            # Kill the kernel first (PID 1 of its namespace: everything it started dies with it), so
-            # that `unshare`, its parent, reaps it; killing `unshare` first would leave a zombie.
+            # Kill PID 1 of the namespace first (everything it started dies with it), so that
+            # `unshare`, its parent, reaps it; killing `unshare` first would leave a zombie.
             for child in _children(self.process.pid):
                 try:
                     os.kill(child, signal.SIGKILL)
@@ -143,28 +272,97 @@ class Sandbox:
             except ProcessLookupError:
                 pass
         self.process.wait()
+        if self.cgroup is not None:
+            self.cgroup.remove()
         if not self.log.closed:
             self.log.seek(0)
             self.last_words = self.log.read()[-600:].decode("utf-8", "replace").strip()
-        for fd in (self.read_fd, self.write_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
         self.log.close()
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def exit_description(self):
-        """Why the kernel died, for a person: signal name or exit code, and its last words."""
+        """Why the process died, for a person: signal name or exit code, and its last words."""
         code = self.process.poll()
         if code is None:
             return "still running"
-        tail = getattr(self, "last_words", "")
+        tail = _printable(getattr(self, "last_words", ""))
         how = (f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}")
         if code == -signal.SIGXFSZ:
             how += " (a file grew past the size limit)"
+        if code == -signal.SIGKILL and self.cgroup is not None and self._hit_memory_limit():
+            how += " (it used more than its memory limit)"
         return how + (f"; its last output: {tail}" if tail else "")
+
+    def _hit_memory_limit(self):
+        for folder in self.cgroup.folders:
+            for name in ("memory.failcnt", "memory.events"):
+                try:
+                    text = (folder / name).read_text()
+                except OSError:
+                    continue
+                if name == "memory.failcnt" and text.strip() not in ("", "0"):
+                    return True
+                if name == "memory.events" and any(line.split()[:1] == ["oom_kill"] and line.split()[1] != "0"
+                                                   for line in text.splitlines()):
+                    return True
+        return False
+
+
+def _printable(text):
+    """``text`` without terminal control characters (it is shown to instructors)."""
+    return "".join(c if c in "\n\t" or (c.isprintable()) else "?" for c in text)
+
+
+class Sandbox(Jailed):
+    """The student's kernel (kernel.py). ``read_fd``/``write_fd`` are the other ends of its channel,
+    for whoever talks to it (the test runner, which receives them)."""
+
+    def __init__(self, limits, uid):
+        to_kernel_r, self.write_fd = os.pipe()
+        self.read_fd, from_kernel_w = os.pipe()
+        try:
+            super().__init__(limits, uid, "autograder.kernel", [to_kernel_r, from_kernel_w, limits.output_bytes],
+                             (to_kernel_r, from_kernel_w))
+        finally:
+            os.close(to_kernel_r)
+            os.close(from_kernel_w)
+
+    def kill(self):
+        super().kill()
+        self.close_channel()
+
+    def close_channel(self):
+        for fd in (self.read_fd, self.write_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.read_fd = self.write_fd = None  # never close a number the process has since reused
+
+
+def probe(limits=None):
+    """Start one kernel and run one line in it; SandboxUnavailable with the reason when that fails.
+
+    A kernel that cannot run (its user id cannot read this Python installation, say) must stop the
+    grading with a clear message: grading without the sandbox is never the fallback.
+    """
+    from autograder import wire
+
+    kernel = Sandbox(limits or Limits(cell_seconds=30), kernel_uid())
+    try:
+        wire.send(kernel.write_fd, {"op": "run", "source": "pass", "name": "probe"})
+        reply = wire.receive(kernel.read_fd, 1 << 20, time.monotonic() + 30)
+        if reply.get("op") != "done":
+            raise wire.WireError(f"unexpected reply {reply.get('op')!r}")
+    except (OSError, EOFError, TimeoutError, ValueError) as error:
+        kernel.kill()
+        raise SandboxUnavailable(
+            f"the sandbox kernel does not start ({kernel.exit_description()}; {error}). Its user id must be able "
+            f"to read the Python installation ({sys.prefix}) and this package ({PACKAGE_PARENT}): check their "
+            "permissions (a clone made with umask 077 cannot be read by others)") from None
+    kernel.kill()
 
 
 def _apply_limits(limits):
@@ -208,11 +406,11 @@ def _bind_read_only(path, root):
     _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_REC)
 
 
-def jail(uid, limits, visible, command):
+def jail(uid, limits, visible, command, writable=True):
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here shows outside
     root = JAIL_ROOT  # every jail mounts its own tmpfs here, each in its own mount namespace
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for path in (WORKDIR, "/tmp"):  # first: a visible path may lie under /tmp (a clone in /tmp)
+    for path in (WORKDIR, "/tmp") if writable else ():  # first: a visible path may lie under /tmp
         os.makedirs(root + path, exist_ok=True)
         _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={limits.file_bytes},mode=1777")
     for path in visible:
@@ -226,7 +424,7 @@ def jail(uid, limits, visible, command):
         _mount(f"/dev/{device}", f"{root}/dev/{device}", None, MS_BIND)
     _mount(None, root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chroot(root)
-    os.chdir(WORKDIR)
+    os.chdir(WORKDIR if writable else "/")
     _apply_limits(limits)
     if uid >= 0:
         os.setgroups([])
@@ -244,12 +442,13 @@ def _main(argv):
     parser.add_argument("--uid", type=int, required=True)
     parser.add_argument("--limits", required=True)
     parser.add_argument("--visible", required=True)
+    parser.add_argument("--writable", type=int, default=1)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     values = args.limits.split(",")
     limits = Limits(*(type(f.default)(v) for f, v in zip(dataclasses.fields(Limits), values)))
     jail(args.uid, limits, args.visible.split(os.pathsep), args.command[1:] if args.command[:1] == ["--"]
-         else args.command)
+         else args.command, writable=bool(args.writable))
 
 
 def _children(pid):

@@ -11,6 +11,7 @@ callbacks in the sandbox); calling one sends a message back across the boundary.
 """
 import base64
 import json
+import math
 import os
 import select
 import struct
@@ -21,7 +22,12 @@ import numpy as np
 #: numpy dtype kinds that can cross: bool, signed and unsigned ints, floats, complex numbers.
 ARRAY_KINDS = set("biufc")
 #: Deepest nesting accepted when decoding, so a hostile message cannot exhaust the stack.
-MAX_DEPTH = 200
+MAX_DEPTH = 100
+#: Most values one message may decode into (items of lists, dicts, ...), and most bytes of one
+#: array: a hostile message cannot make the receiver build millions of objects or a huge array.
+MAX_ITEMS = 2_000_000
+MAX_ARRAY_BYTES = 256 * 1024 ** 2
+MAX_ARRAY_DIMS = 32
 
 
 class WireError(Exception):
@@ -54,6 +60,8 @@ def encode(value, make_handle, depth=0):
         return {"dict": [[encode(k, make_handle, depth + 1), encode(v, make_handle, depth + 1)]
                          for k, v in value.items()]}
     if isinstance(value, np.ndarray) and value.dtype.kind in ARRAY_KINDS:
+        if value.size * value.dtype.itemsize > MAX_ARRAY_BYTES or value.ndim > MAX_ARRAY_DIMS:
+            raise WireError(f"an array of shape {value.shape} is too large to grade")
         array = np.ascontiguousarray(value)
         return {"ndarray": [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode()]}
     if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
@@ -64,50 +72,104 @@ def encode(value, make_handle, depth=0):
     return make_handle(value)
 
 
-def decode(data, resolve_handle, depth=0):
-    """Inverse of ``encode``; handles become ``resolve_handle(dict)``. Rejects anything else."""
+def decode(data, resolve_handle):
+    """Inverse of ``encode``; handles become ``resolve_handle(dict)``. A closed set of types, with
+    limits on depth, item count and array size; anything else is a WireError, never an exception of
+    another kind, and nothing is ever imported, unpickled or evaluated."""
+    try:
+        return _decode(data, resolve_handle, 0, [MAX_ITEMS])
+    except WireError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, MemoryError, RecursionError) as error:
+        raise WireError(f"malformed value ({type(error).__name__}: {str(error)[:200]})") from None
+
+
+def _decode(data, resolve_handle, depth, budget):
     if depth > MAX_DEPTH:
         raise WireError("value nested too deeply")
-    if data is None or isinstance(data, (bool, str, int)) and type(data) in (bool, str, int):
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise WireError(f"value with more than {MAX_ITEMS} items")
+    if data is None or type(data) in (bool, str, int):
         return data
-    if not isinstance(data, dict) or len(data) != 1:
+    if type(data) is not dict or len(data) != 1:
         raise WireError(f"malformed value of type {type(data).__name__}")
     (tag, body), = data.items()
     if tag == "int":
-        return int(body)
+        return int(_string(body))
     if tag == "float":
-        return float(body)
+        return float(_string(body))
     if tag == "complex":
-        return complex(float(body[0]), float(body[1]))
+        return complex(float(_string(body[0])), float(_string(body[1])))
     if tag in ("list", "tuple", "set", "frozenset"):
-        items = [decode(v, resolve_handle, depth + 1) for v in body]
+        items = [_decode(v, resolve_handle, depth + 1, budget) for v in _list(body)]
         return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[tag](items)
     if tag == "dict":
-        return {decode(k, resolve_handle, depth + 1): decode(v, resolve_handle, depth + 1) for k, v in body}
+        return {_decode(k, resolve_handle, depth + 1, budget): _decode(v, resolve_handle, depth + 1, budget)
+                for k, v in _list(body)}
     if tag == "ndarray":
-        dtype, shape, payload = np.dtype(body[0]), tuple(int(n) for n in body[1]), base64.b64decode(body[2])
+        dtype, shape, payload = np.dtype(_string(body[0])), _list(body[1]), _string(body[2])
         if dtype.kind not in ARRAY_KINDS:
             raise WireError(f"arrays of dtype {dtype} cannot be compared")
-        return np.frombuffer(payload, dtype=dtype).reshape(shape).copy()
+        if len(shape) > MAX_ARRAY_DIMS or not all(type(n) is int and 0 <= n for n in shape):
+            raise WireError("an array with a malformed shape")
+        if math.prod(shape) * dtype.itemsize > MAX_ARRAY_BYTES or len(payload) > MAX_ARRAY_BYTES * 4 // 3 + 4:
+            raise WireError("an array too large to grade")
+        raw = base64.b64decode(payload, validate=True)
+        if len(raw) != math.prod(shape) * dtype.itemsize:
+            raise WireError("an array whose data does not match its shape")
+        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
     if tag == "scalar":
-        dtype = np.dtype(body[0])
+        dtype = np.dtype(_string(body[0]))
         if dtype.kind not in ARRAY_KINDS:
             raise WireError(f"scalars of dtype {dtype} cannot be compared")
-        return np.frombuffer(base64.b64decode(body[1]), dtype=dtype)[0]
+        raw = base64.b64decode(_string(body[1]), validate=True)
+        if len(raw) != dtype.itemsize:
+            raise WireError("a scalar whose data does not match its type")
+        return np.frombuffer(raw, dtype=dtype)[0]
     if tag == "handle":
+        if type(body) is not dict:
+            raise WireError("a malformed reference")
         return resolve_handle(body)
-    raise WireError(f"unknown tag {tag!r}")
+    raise WireError(f"unknown tag {str(tag)[:40]!r}")
+
+
+def _string(value):
+    if type(value) is not str:
+        raise WireError("a malformed value")
+    return value
+
+
+def _list(value):
+    if type(value) is not list:
+        raise WireError("a malformed value")
+    return value
 
 
 # Framing: a 4-byte length, then UTF-8 JSON. Both sides read with a size cap.
 
-def send(fd, message):
+def send(fd, message, deadline=None):
+    """Write one message; TimeoutError when the other side stops reading before ``deadline``."""
     payload = json.dumps(message, separators=(",", ":")).encode()
     data = struct.pack(">I", len(payload)) + payload
     view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+    if deadline is None:
+        while view:
+            view = view[os.write(fd, view):]
+        return
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)  # so a write never waits longer than the deadline
+    try:
+        while view:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([], [fd], [], wait)[1]:
+                raise TimeoutError("the other side stopped reading")
+            try:
+                view = view[os.write(fd, view[:1 << 16]):]
+            except BlockingIOError:
+                continue
+    finally:
+        os.set_blocking(fd, blocking)
 
 
 def _read_exactly(fd, size, deadline):
@@ -125,13 +187,18 @@ def _read_exactly(fd, size, deadline):
     return b"".join(chunks)
 
 
-def receive(fd, max_bytes, deadline=None):
-    """One message; WireError when it is larger than ``max_bytes``, TimeoutError after ``deadline``
-    (a ``time.monotonic()`` value; None waits for ever)."""
+def receive(fd, max_bytes, deadline=None, max_containers=None):
+    """One message; WireError when it is larger than ``max_bytes`` (or holds more than
+    ``max_containers`` lists and objects, counted before parsing, so a hostile message cannot make
+    the parser build millions of them), TimeoutError after ``deadline`` (a ``time.monotonic()``
+    value; None waits for ever)."""
     size, = struct.unpack(">I", _read_exactly(fd, 4, deadline))
     if size > max_bytes:
         raise WireError(f"message of {size} bytes is over the limit of {max_bytes}")
+    data = _read_exactly(fd, size, deadline)
+    if max_containers is not None and data.count(b"[") + data.count(b"{") > max_containers:
+        raise WireError(f"message with more than {max_containers} lists and objects")
     try:
-        return json.loads(_read_exactly(fd, size, deadline))
-    except ValueError as error:
-        raise WireError(f"malformed message: {error}") from None
+        return json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise WireError(f"malformed message: {str(error)[:200]}") from None
