@@ -6,8 +6,14 @@ graded submission it writes nbgrader's folders (``submitted/`` and ``autograded/
 scores, so an instructor goes on in formgrader (hand grading of written answers) and with
 ``nbgrader export``. Scores come from nbgrader's ``determine_grade`` on the executed cells; a manual
 score a grader already gave is never overwritten (the cell is flagged for review instead).
+
+Late submissions: the submission time recorded is the submission's own (see collect.py), and the
+late penalty is nbgrader's: its ``AssignLatePenalties`` step runs with the course's nbgrader
+configuration (``LateSubmissionPlugin.penalty_method``, or a plugin of the course's own), exactly as
+``nbgrader autograde`` runs it after saving the scores.
 """
 import datetime
+import logging
 import os
 import shutil
 import warnings
@@ -16,60 +22,146 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils
 from nbgrader.api import Gradebook
+from nbgrader.apps.baseapp import NbGrader
+from nbgrader.exchange.abc.exchange import Exchange
+from nbgrader.preprocessors import AssignLatePenalties
 from sqlalchemy.exc import SAWarning
+from traitlets.config import Application
 
-from autograder.records import GRADED, Status
+from autograder.records import GRADED, Item, Status
+
+# nbgrader's plugin logs each penalty it assigns; the message of the result says it instead.
+QUIET = logging.getLogger("autograder.late_penalties")
+QUIET.addHandler(logging.NullHandler())
+QUIET.propagate = False
+TIMESTAMP_FORMAT = Exchange.timestamp_format.default_value  # what nbgrader writes in timestamp.txt
 
 
 def default_db_url(root):
     return f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
 
 
+def nbgrader_config(root):
+    """The configuration `nbgrader autograde --CourseDirectory.root=ROOT` run from here would use:
+    nbgrader_config.py from Jupyter's config folders and the current folder, then the course root's,
+    loaded in the order ``NbGrader.initialize`` loads them."""
+    app = NbGrader()
+    app.load_config_file()
+    Application.load_config_file(app, "nbgrader_config.py", path=str(Path(root).resolve()))
+    return app.config
+
+
+def _replace(path, data):
+    """Write ``data`` to ``path`` through a new file: a link left at ``path`` is replaced, never written through."""
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.unlink(missing_ok=True)
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _duration(seconds):
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    return (f"{days} d " if days else "") + f"{hours} h {rest // 60} min"
+
+
 class GradebookWriter:
-    def __init__(self, db_url, root, assignment):
-        self.root, self.assignment = Path(root), assignment
+    def __init__(self, db_url, root, assignment, config=None):
+        self.root, self.assignment, self.db_url = Path(root), assignment, db_url
+        self.config = nbgrader_config(root) if config is None else config
         self.gradebook = Gradebook(db_url)
 
     def close(self):
         self.gradebook.close()
 
     def record(self, result):
-        """Store one result; submissions that could not be read leave the gradebook untouched."""
-        with warnings.catch_warnings():
-            # nbgrader's own update_or_create_submission triggers SQLAlchemy autoflush warnings.
-            warnings.simplefilter("ignore", SAWarning)
-            self._record(result)
+        """Store one result; submissions that could not be read leave the gradebook untouched.
+
+        When storing fails, ``result`` itself becomes an error (score 0, the message says what it
+        scored and why it was not recorded) before the exception goes on: grades.csv is written from
+        the same results, so it never shows a grade the gradebook does not have.
+        """
+        try:
+            with warnings.catch_warnings():
+                # nbgrader's own update_or_create_submission triggers SQLAlchemy autoflush warnings.
+                warnings.simplefilter("ignore", SAWarning)
+                self._record(result)
+        except Exception as error:
+            try:
+                self.gradebook.db.rollback()
+            except Exception:  # noqa: BLE001 - a dead connection; the original error is the one to report
+                pass
+            scored = f" (it scored {result.score:g} / {result.max_score:g})" if result.status in GRADED else ""
+            result.status, result.score = Status.ERROR, 0.0
+            result.items = [Item(g, 0.0, p) for g, p in self.assignment.tests.items()]
+            result.message = (f"not recorded in the gradebook{scored}: {type(error).__name__}: {str(error)[:200]}; "
+                              "fix the cause and grade it again")
+            raise
 
     def _record(self, result):
         if result.status not in GRADED and result.status != Status.MISSING:
             return
         name, student = self.assignment.name, result.student_id
+        notebook = None
+        if result.status != Status.MISSING:  # what can fail outside the database, before touching it
+            notebook = nbformat.reads(result.autograded, as_version=4)
+            self._write_folders(result)
         self.gradebook.update_or_create_student(student)
-        when = datetime.datetime.fromtimestamp(result.timestamp or 0, datetime.timezone.utc) \
-            if result.timestamp else None
+        when = datetime.datetime.fromtimestamp(result.timestamp, datetime.timezone.utc) if result.timestamp else None
         self.gradebook.update_or_create_submission(name, student, **({"timestamp": when} if when else {}))
         if result.status == Status.MISSING:
             self._zero(student)
             return
-        self._write_folders(result)
-        notebook = nbformat.reads(result.autograded, as_version=4)
         for cell in notebook.cells:
             if utils.is_grade(cell):
                 self._save_grade(cell, student)
             if utils.is_solution(cell) or utils.is_task(cell):
                 self._save_comment(cell, student)
         self.gradebook.db.commit()
+        self._late_penalty(notebook, result)
+
+    def _late_penalty(self, notebook, result):
+        """Run nbgrader's AssignLatePenalties as `nbgrader autograde` does after saving the scores.
+
+        It asks the configured plugin for a late submission's penalty (capped to the score) and
+        resets the penalty to none for one on time. When the submission is on time and has no
+        penalty, that step would change nothing, so it is skipped (it opens a connection of its own).
+        """
+        name, student, notebook_id = self.assignment.name, result.student_id, self.assignment.notebook
+        late = self.gradebook.find_submission(name, student).total_seconds_late
+        if late <= 0 and self.gradebook.find_submission_notebook(
+                notebook_id, name, student).late_submission_penalty is None:
+            return
+        self.gradebook.db.commit()  # ends our transaction: nbgrader writes on its own connection
+        resources = {"nbgrader": {"notebook": notebook_id, "assignment": name, "student": student,
+                                  "db_url": self.db_url}}
+        AssignLatePenalties(config=self.config, log=QUIET).preprocess(notebook, resources)
+        self.gradebook.db.expire_all()
+        penalty = self.gradebook.find_submission_notebook(notebook_id, name, student).late_submission_penalty
+        if penalty:
+            note = (f"submitted {_duration(late)} late: a late penalty of {penalty:g} points is recorded in "
+                    f"the gradebook (score after the penalty: {max(0.0, result.score - penalty):g})")
+            result.message = f"{result.message}; {note}" if result.message else note
 
     def _write_folders(self, result):
         name, student = self.assignment.name, result.student_id
         submitted = self.root / "submitted" / student / name
         target = submitted / f"{self.assignment.notebook}.ipynb"
-        if not (result.path and Path(result.path).resolve() == target.resolve()):
+        source = Path(result.path) if result.path else None
+        # Folders compared resolved, file names as they are: a link at target is not the source.
+        if not (source and source.parent.resolve() / source.name == target.parent.resolve() / target.name):
             submitted.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(result.submitted)
-        if result.timestamp:
-            when = datetime.datetime.fromtimestamp(result.timestamp, datetime.timezone.utc)
-            (submitted / "timestamp.txt").write_text(when.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+            _replace(target, result.submitted)
+            # This copy is the grader's, so it records when the submission was made, as nbgrader's
+            # collect does. A notebook already in this folder (graded in submitted/ itself) has
+            # nbgrader's own timestamp.txt, which is the submission's record and is never rewritten.
+            if not (source and source.parent.resolve().is_relative_to(submitted.resolve())):
+                stamp = submitted / "timestamp.txt"
+                if result.timestamp:
+                    when = datetime.datetime.fromtimestamp(result.timestamp, datetime.timezone.utc)
+                    _replace(stamp, when.strftime(TIMESTAMP_FORMAT).encode())
+                else:  # an earlier submission's time would be wrong for this copy
+                    stamp.unlink(missing_ok=True)
         autograded = self.root / "autograded" / student / name
         if autograded.exists():
             shutil.rmtree(autograded)

@@ -8,19 +8,36 @@ pool, then one by one, and only one that kills its worker alone gets the ``error
 import concurrent.futures
 import multiprocessing
 import os
+import select
 import sys
+import threading
 import time
 
 from autograder.pipeline import failed_result, grade_submission
 from autograder.records import Status
 
 
-def _warm_up():
-    """Each worker imports what the tests use once, not once per submission."""
-    import numpy  # noqa: F401
-    import torch
+def _die_with(grader_pid):
+    """Run in each worker: exit as soon as the grader process is gone, however it died.
 
-    torch.set_num_threads(1)
+    A worker's parent is the pool's fork server, which itself lives as long as any worker does,
+    so a parent-death signal cannot do this; a pidfd (or, without one, polling) of the grader can.
+    Everything the worker started has a parent-death signal, so it all goes with the worker.
+    """
+    def watch():
+        try:
+            fd = os.pidfd_open(grader_pid)
+            select.select([fd], [], [])
+        except (AttributeError, OSError):
+            while True:
+                try:
+                    os.kill(grader_pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-grader", daemon=True).start()
 
 
 class Progress:
@@ -80,7 +97,7 @@ def _on_pool(workers, assignment, submissions, indices, limits, arrived):
     context = multiprocessing.get_context("forkserver")
     unfinished = set(indices)
     with concurrent.futures.ProcessPoolExecutor(min(workers, len(indices)), mp_context=context,
-                                                initializer=_warm_up) as pool:
+                                                initializer=_die_with, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(grade_submission, assignment, submissions[i], limits): i for i in indices}
         for future in concurrent.futures.as_completed(futures):
             index = futures[future]

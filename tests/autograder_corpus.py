@@ -3,7 +3,8 @@
 Every case is a student folder. Most start from the full solution (12 of 12 autograded points)
 and add one attack or one defect, so the expected score says whether the attack changed anything.
 ``build(folder, secrets)`` writes the corpus; ``secrets`` holds what an attacker would like to read
-(paths of the solutions, the gradebook and another student's folder, and a local TCP port).
+(paths of the solutions, the gradebook and another student's folder, and a local TCP port), the
+instructor's solution notebook (to link to) and ``marker``, a file that must never be written.
 """
 import json
 from pathlib import Path
@@ -32,11 +33,44 @@ PATCHES = {
 }
 
 
+# Attacks on the grader itself (its process, its memory, its verdicts), each with the score an
+# attack that failed leaves.
+ZEROES_INPUTS = ("def rnn_forward(X, h0, W_x, W_h, b):\n    for array in (X, h0, W_x, W_h, b):\n"
+                 "        array[...] = 0\n    return np.zeros((len(X) + 1, len(h0)))\n")
+EMPTY_ANSWER = "def rnn_forward(X, h0, W_x, W_h, b):\n    return np.zeros((0, len(h0)))\n"
+# Padding every reply of the kernel with output, past the output cap.
+PAD_REPLIES = """
+import autograder.wire as _wire
+_send = _wire.send
+def _padded(fd, message, *args, **kwargs):
+    if isinstance(message, dict):
+        message["stdout"] = "x" * 5_000_000
+    return _send(fd, message, *args, **kwargs)
+_wire.send = _padded
+"""
+# A variable holding a module: the grader once imported a module of that name.
+MODULE_NAMED = 'import types\nanswer_q1 = types.ModuleType({name!r})\n'
+# A module in the student's own folder that the grader must never import.
+OWN_MODULE = "import pathlib\npathlib.Path({marker!r}).write_text('imported in the grader')\n"
+
+
+class Symlink:
+    """A corpus file that is a symbolic link to ``target``."""
+
+    def __init__(self, target):
+        self.target = target
+
+
 def _solved(extra_cells=(), answers=None):
     notebook = student_notebook(ASSIGNMENT, {**SOLUTIONS, **(answers or {})})
     for source in extra_cells:
         notebook.cells.append(nbformat.v4.new_code_cell(source))
     return notebook
+
+
+def _named(secrets):
+    """Source that names the kernel's process (and what it forks) ``secrets["token"]``."""
+    return f"open('/proc/self/comm', 'w').write({secrets['token']!r})\n"
 
 
 def _spy(secrets):
@@ -69,11 +103,12 @@ def cases(secrets):
         "wrong-rnn": (_solved(answers=wrong), "ok", FULL - TESTS_OF_RNN),
         "spy": (_solved(answers={"answer_q1": _spy(secrets)}), "ok", FULL - 1),
         "infinite-loop": (_solved(answers={"rnn_forward": LOOP}), "timeout", FULL - TESTS_OF_RNN),
-        "sleep-ignoring-sigint": (_solved(["import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                                           "time.sleep(10 ** 6)"]), "timeout", FULL),
+        # These two name their processes secrets["token"], so a test can look for any left behind.
+        "sleep-ignoring-sigint": (_solved([_named(secrets) + "import signal, time\nsignal.signal(signal.SIGINT, "
+                                           "signal.SIG_IGN)\ntime.sleep(10 ** 6)"]), "timeout", FULL),
         "memory-bomb": (_solved(["hog = bytearray(64 * 1024 ** 3)"]), "ok", FULL),
-        "process-bomb": (_solved(["import subprocess\nkids = [subprocess.Popen(['sleep', '1000']) for _ in range(500)]"]),
-                         "ok", FULL),
+        "process-bomb": (_solved([_named(secrets) + "import os, time\nfor _ in range(500):\n    if os.fork() == 0:\n"
+                                  "        time.sleep(1000)\n        os._exit(0)"]), "ok", FULL),
         "output-flood": (_solved(["import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 1_000_000)"]), "ok", FULL),
         # The kernel is PID 1 of its namespace: signals it sends itself are ignored, a fault is not.
         "kills-itself": (_solved(["import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"]), "ok", FULL),
@@ -93,6 +128,19 @@ def cases(secrets):
                        "invalid", 0.0),
         "huge": (_huge(_solved()), "invalid", 0.0),
         "odd name; rm -rf ~": (_solved(), "invalid", 0.0),
+        # Verdicts steered from the student's side.
+        "zeroes-its-inputs": (_solved(answers={"rnn_forward": ZEROES_INPUTS}), "ok", FULL - TESTS_OF_RNN),
+        "empty-answer": (_solved(answers={"rnn_forward": EMPTY_ANSWER}), "ok", FULL - TESTS_OF_RNN),
+        "links-to-solution": ((f"{ASSIGNMENT}.ipynb", Symlink(secrets["solution_notebook"])), "invalid", 0.0),
+        # The grader's process, memory and output.
+        "pads-replies": (_solved(answers={"answer_q1": SOLUTIONS["answer_q1"] + PAD_REPLIES}), "ok", FULL),
+        "module-venv-main": (_solved(answers={"answer_q1": MODULE_NAMED.format(name="venv.__main__")}), "ok", FULL - 1),
+        "module-unittest-main": (_solved(answers={"answer_q1": MODULE_NAMED.format(name="unittest.__main__")}),
+                                 "ok", FULL - 1),
+        "own-module": ((f"{ASSIGNMENT}.ipynb", _solved(answers={"answer_q1": MODULE_NAMED.format(name="corpus_evil")}),
+                        "corpus_evil.py", OWN_MODULE.format(marker=secrets["marker"]).encode()), "ok", FULL - 1),
+        "deep-value": (_solved(answers={"answer_q1": "answer_q1 = []\nfor _ in range(100_000):\n"
+                                                     "    answer_q1 = [answer_q1]\n"}), "ok", FULL - 1),
     }
     for name, patch in PATCHES.items():
         all_cases[name] = (_solved([patch], answers=wrong) if name != "always_equal" else
@@ -145,6 +193,9 @@ def build(folder, secrets):
         files = content if isinstance(content, tuple) else (f"{ASSIGNMENT}.ipynb", content)
         for name, body in zip(files[::2], files[1::2]):
             if body is None:
+                continue
+            if isinstance(body, Symlink):
+                (target / name).symlink_to(body.target)
                 continue
             data = body if isinstance(body, bytes) else nbformat.writes(body).encode()
             (target / name).write_bytes(data)

@@ -47,14 +47,17 @@ def graded_corpus(tmp_path_factory):
     listener = socket.create_server(("127.0.0.1", 0))  # a local service student code must not reach
     secrets = {"solutions": str(ROOT / "solutions" / A1 / f"{A1}.py"), "gradebook": str(base / "course" / "gradebook.db"),
                "other_student": str(base / "submissions" / "solved" / f"{A1}.ipynb"),
-               "port": listener.getsockname()[1]}
+               "port": listener.getsockname()[1],
+               "token": f"r2a-corpus-{os.getpid() % 10000}",
+               "solution_notebook": str(ROOT / "solutions" / A1 / f"{A1}.ipynb"), "marker": str(base / "imported")}
     expected = autograder_corpus.build(base / "submissions", secrets)
     db = f"sqlite:///{base / 'course' / 'gradebook.db'}"
     (base / "course").mkdir()
     done = autograder("grade", A1, base / "submissions", "--out", base / "out", "--db", db, "--course",
                       base / "course", "--timeout", 3, "--workers", 2)
     listener.close()
-    return {"base": base, "expected": expected, "done": done, "db": db,
+    assert not (base / "imported").exists(), "the grader imported a module from a student's folder"
+    return {"base": base, "expected": expected, "done": done, "db": db, "token": secrets["token"],
             "grades": {r["student_id"]: r for r in read_csv(base / "out" / "grades.csv")}}
 
 
@@ -96,9 +99,31 @@ def test_hostile_students_do_not_change_other_grades(graded_corpus, tmp_path):
     assert in_class == [(g, "" if s is None else f"{s:g}") for g, s, _ in result.items]
 
 
+def test_output_caps_hold_for_replies(graded_corpus):
+    """Kernel replies padded with 5 MB of output each cannot grow the autograded notebook past the
+    grader's cap on a notebook's output (4 MB, runner.MAX_TOTAL_OUTPUT)."""
+    from autograder.runner import MAX_TOTAL_OUTPUT
+
+    autograded = graded_corpus["base"] / "course" / "autograded" / "pads-replies" / A1 / f"{A1}.ipynb"
+    assert autograded.stat().st_size < MAX_TOTAL_OUTPUT + 1024 ** 2
+
+
 def test_no_sandbox_process_outlives_its_grading(graded_corpus):
-    leftovers = subprocess.run(["ps", "-eo", "uid=,args="], capture_output=True, text=True).stdout.splitlines()
-    assert not [line for line in leftovers if line.split()[0].isdigit() and 61000 <= int(line.split()[0]) < 81000]
+    """The corpus's process bomb and endless sleeper name their processes with this run's token:
+    none is left once grading is over (only this test's own processes are judged)."""
+    assert not _processes_named(graded_corpus["token"])
+
+
+def _processes_named(token):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                if comm.read().strip() == token:
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            pass
+    return found
 
 
 def test_gradebook_records_for_formgrader(graded_corpus):
