@@ -130,6 +130,37 @@ def score(assignment, replacements=None, only=None):
     return scores
 
 
+def isolated_score(assignment, replacements=None, only=None):
+    """``score`` in a forked process of its own: whatever one variant does to the interpreter
+    (raise the recursion limit, patch numpy, leave globals behind) cannot change the next one's
+    verdict. The cached run of the solution is made here first, so every fork starts from it."""
+    import os
+    import pickle
+
+    if only is not None:
+        _solution_namespace(assignment)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: score, send the result, leave without running pytest's teardown
+        try:
+            payload = pickle.dumps(("scores", score(assignment, replacements, only)))
+        except BaseException as error:  # noqa: BLE001 - reported to the parent as a failure
+            payload = pickle.dumps(("error", f"{type(error).__name__}: {error}"))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        data = pipe.read()
+    os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError(f"the variant's process died without a result ({assignment}, {only})")
+    kind, value = pickle.loads(data)
+    if kind == "error":
+        raise RuntimeError(value)
+    return value
+
+
 def function_score(scores, name):
     """(earned, possible) over the test cells of one graded function or question."""
     cells = [v for k, v in scores.items() if k.startswith(f"test_{name}")]

@@ -3,7 +3,7 @@ import importlib
 
 import pytest
 
-from assignment_harness import ASSIGNMENTS, answer_cells, function_score, score, source_notebook
+from assignment_harness import ASSIGNMENTS, answer_cells, function_score, isolated_score, score, source_notebook
 
 
 def variant_module(assignment):
@@ -44,15 +44,27 @@ def test_the_solution_earns_every_point(assignment):
 @pytest.mark.parametrize("assignment, name, label", list(cases("CORRECT")))
 def test_a_correct_alternative_earns_full_marks(assignment, name, label):
     source = variant_module(assignment).CORRECT[name][label]
-    earned, possible = function_score(score(assignment, {name: source}, only=name), name)
+    earned, possible = function_score(isolated_score(assignment, {name: source}, only=name), name)
     assert earned == possible, f"{label!r} is correct but earned {earned} of {possible}"
 
 
 @pytest.mark.parametrize("assignment, name, label", list(cases("WRONG")))
 def test_a_misconception_loses_points(assignment, name, label):
     source = variant_module(assignment).WRONG[name][label]
-    earned, possible = function_score(score(assignment, {name: source}, only=name), name)
+    earned, possible = function_score(isolated_score(assignment, {name: source}, only=name), name)
     assert earned < possible, f"{label!r} is wrong but earned full marks ({possible})"
+
+
+def test_variants_are_isolated_from_each_other():
+    """A variant that changes the interpreter (here: numpy's allclose) changes nothing for the
+    next one, because each is scored in a process of its own."""
+    saboteur = "np.allclose = lambda *a, **k: True\n" + answer_cells(source_notebook(
+        "a1_recurrence_and_gradients"))["clip_by_global_norm"]
+    wrong = "def clip_by_global_norm(grads, max_norm):\n    return grads\n"
+    isolated_score("a1_recurrence_and_gradients", {"clip_by_global_norm": saboteur}, only="clip_by_global_norm")
+    earned, possible = function_score(isolated_score("a1_recurrence_and_gradients", {"clip_by_global_norm": wrong},
+                                                     only="clip_by_global_norm"), "clip_by_global_norm")
+    assert earned < possible
 
 
 def test_the_harness_scores_a_warning_as_a_failed_cell():
