@@ -1,10 +1,25 @@
-"""``python -m autograder release | grade | report | check``: the instructor's and learner's commands."""
+"""``python -m autograder release | grade | report | check``: the instructor's and learner's commands.
+
+A command line that cannot work (an unknown assignment, a missing folder, a gradebook that cannot be
+opened, a number out of range) is refused before anything is graded, with one line on stderr naming
+the problem and exit status 2. A failure while grading never shows a traceback on the terminal: it
+goes to ``OUT/grading.log`` and the summary says where. Everything printed has its control
+characters removed, since student ids, file names and messages come from students.
+"""
 import argparse
 import collections
+import datetime
+import fcntl
+import math
 import os
+import re
 import subprocess
 import sys
+import tempfile
+import time
+import traceback
 import warnings
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -12,9 +27,32 @@ import nbformat
 from autograder import assignment as assignments
 from autograder import collect, feedback, parallel, sandbox, score
 from autograder.gradebook import GradebookWriter, default_db_url
-from autograder.records import GRADED, Status
+from autograder.records import GRADED, Status, Submission
 
 ROOT = assignments.ROOT
+PROG = "python -m autograder"
+LOCK_FILE = ".autograder.lock"
+LOG_FILE = "grading.log"
+# The summary's order: graded ones first, then the ones that were not.
+SUMMARY_ORDER = [Status.OK, Status.TAMPERED, Status.TIMEOUT, Status.CRASHED, Status.INVALID, Status.MISSING,
+                 Status.ERROR]
+# ANSI escape sequences (CSI, OSC, others), then any single C0/C1 control except \n and \t, and the
+# bidirectional overrides that can make a line read differently from what it says.
+CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -~]?"
+                     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class BadInput(Exception):
+    """A command line that cannot work: one line on stderr, exit status 2, nothing graded."""
+
+
+def terminal(text):
+    """``text`` without escape sequences and control characters (newlines and tabs stay)."""
+    return CONTROL.sub("", str(text))
+
+
+def say(text="", file=None):
+    print(terminal(text), file=file or sys.stdout, flush=True)
 
 
 def _nbgrader_env():
@@ -23,90 +61,319 @@ def _nbgrader_env():
     return env
 
 
+class ReleaseFailed(RuntimeError):
+    """nbgrader generate_assignment failed; the exception's text is its output."""
+
+
+def _release(name, db_url=None):
+    say(f"release {name}: nbgrader generate_assignment")
+    database = ["--db", db_url] if db_url else []
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", *database],
+                          cwd=ROOT, env=_nbgrader_env(), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ReleaseFailed(f"nbgrader generate_assignment {name} failed:\n{done.stdout}{done.stderr}")
+
+
 def release(names, db_url=None):
+    for name in names:
+        _assignment(name)
     for name in names or assignments.available():
-        print(f"release {name}: nbgrader generate_assignment")
-        database = ["--db", db_url] if db_url else []
-        done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", *database],
-                              cwd=ROOT, env=_nbgrader_env(), capture_output=True, text=True)
-        if done.returncode != 0:
-            sys.stderr.write(done.stdout + done.stderr)
-            raise SystemExit(f"release {name} failed")
+        try:
+            _release(name, db_url)
+        except ReleaseFailed as error:
+            sys.stderr.write(terminal(error) + "\n")
+            say(f"{PROG} release: release {name} failed (nbgrader's output is above)", sys.stderr)
+            return 1
     return 0
 
 
-def _check_name(name):
+# ---- checking the command line before anything runs ---------------------------------------------
+
+def _number(kind, accept, what):
+    """An argparse type: a finite ``kind`` (int or float) for which ``accept(value)`` holds."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what}, not {text!r}") from None
+        if not (math.isfinite(value) and accept(value)):
+            raise argparse.ArgumentTypeError(f"{what}, not {text!r}")
+        return value
+    return parse
+
+
+POSITIVE_INT = _number(int, lambda value: value >= 1, "must be a whole number of at least 1")
+POSITIVE_SECONDS = _number(float, lambda value: value > 0, "must be a number of seconds more than 0")
+WAIT_SECONDS = _number(float, lambda value: value >= 0, "must be a number of seconds, 0 or more")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (``prog: error: ...``) and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, terminal(f"{self.prog}: error: {message} (see {self.prog} --help)").replace("\n", " ") + "\n")
+
+
+def _assignment(name):
     if name not in assignments.available():
-        raise SystemExit(f"unknown assignment {name!r}; the assignments are: {', '.join(assignments.available())}")
+        raise BadInput(f"unknown assignment {name!r}; the assignments are: {', '.join(assignments.available())}")
+    return name
 
 
-def _limits(args):
+def _submissions(text):
+    path = Path(text)
+    if not path.exists():
+        raise BadInput(f"cannot read submissions: {text} does not exist")
+    if path.is_file():
+        if not zipfile.is_zipfile(path):
+            raise BadInput(f"cannot read submissions: {text} is a file but not a zip archive (give a folder of "
+                           "student folders, nbgrader's submitted/ folder, or a zip from an LMS)")
+    elif not path.is_dir():
+        raise BadInput(f"cannot read submissions: {text} is neither a folder nor a zip file")
+    if not os.access(path, os.R_OK):
+        raise BadInput(f"cannot read submissions: {text} is not readable")
+    return path
+
+
+def _course(text):
+    path = Path(text or ROOT)
+    if not path.exists():
+        raise BadInput(f"--course {text}: no such folder")
+    if not path.is_dir():
+        raise BadInput(f"--course {text} is not a folder")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise BadInput(f"--course {text}: cannot write there (the gradebook, submitted/ and autograded/ go there)")
+    return path.resolve()
+
+
+def _out(text):
+    path = Path(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as error:
+        raise BadInput(f"--out {text}: cannot write there ({error.strerror or error})") from None
+    return path
+
+
+def _database(url):
+    """The gradebook URL, checked by opening it; sqlite paths made absolute (nbgrader runs elsewhere)."""
+    from sqlalchemy import create_engine, inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+    except (ArgumentError, ValueError):
+        raise BadInput(f"--db {url!r} is not a database URL; use sqlite:///PATH/gradebook.db or "
+                       "postgresql://USER@HOST/NAME") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith("file:"):
+            raise BadInput(f"--db {shown}: give the gradebook's file, e.g. sqlite:///COURSE/gradebook.db")
+        database = Path(parsed.database).resolve()
+        parsed = parsed.set(database=str(database))
+        if not database.parent.is_dir():
+            raise BadInput(f"--db {shown}: the folder {database.parent} does not exist")
+        if database.exists() and not database.is_file():
+            raise BadInput(f"--db {shown}: {database} is not a file")
+        if not os.access(database.parent, os.W_OK | os.X_OK) or database.exists() and not os.access(database, os.W_OK):
+            raise BadInput(f"--db {shown}: cannot write the gradebook there")
+        if not database.exists():
+            return parsed.render_as_string(hide_password=False)  # a new gradebook; nbgrader creates it
+    engine = None
+    try:
+        engine = create_engine(parsed, **({"connect_args": {"connect_timeout": 10}} if backend == "postgresql" else {}))
+        with engine.connect() as connection:
+            inspect(connection).get_table_names()
+    except (ImportError, ArgumentError) as error:
+        raise BadInput(f"--db {shown}: cannot use this kind of database ({error})") from None
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines() or [type(error).__name__]
+        raise BadInput(f"--db {shown}: cannot open the gradebook ({reason[0][:200]})") from None
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return parsed.render_as_string(hide_password=False)
+
+
+def _lock(course, wait):
+    """Hold COURSE/.autograder.lock for the whole run; BadInput if another grader holds it ``wait`` s."""
+    path = course / LOCK_FILE
+    try:
+        handle = open(path, "a+")  # not inherited by the workers or kernels (Python opens it close-on-exec)
+    except OSError as error:
+        raise BadInput(f"cannot create the lock file {path} ({error.strerror})") from None
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = " ".join(handle.read().split())[:120] or "a grader"
+                handle.close()
+                raise BadInput(f"another grader is grading this course ({holder}; {path} is locked); waited "
+                               f"{wait:g} s; grade again when it has finished") from None
+            time.sleep(0.2)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, started {datetime.datetime.now().isoformat(timespec='seconds')}\n")
+    handle.flush()
+    return handle
+
+
+def _limits(args, isolation="root"):
     return sandbox.Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout,
-                          memory_bytes=args.memory_mb * 1024 ** 2)
+                          memory_bytes=args.memory_mb * 1024 ** 2, isolation=isolation)
+
+
+def _require_sandbox(limits):
+    """Refuse to grade, with one line, where the sandbox cannot be had: never grade without it."""
+    from autograder import runner
+
+    try:
+        runner.require_isolation(limits)
+        sandbox.probe(limits)
+    except sandbox.SandboxUnavailable as error:
+        raise BadInput(f"grading refused: {error}") from None
+    if sandbox.cgroup_support() == "none":
+        say("note: this machine gives no cgroups, so a kernel's memory and processes are limited per "
+            "process, not for the kernel and its children together", sys.stderr)
+
+
+# ---- grade -----------------------------------------------------------------------------------
+
+class GradingLog:
+    """OUT/grading.log: the traceback of every submission the grader failed on, and of the run."""
+
+    def __init__(self, path, assignment):
+        self.path, self.entries = Path(path), []
+        self.header = (f"grading log of {assignment}, {datetime.datetime.now().isoformat(timespec='seconds')}, "
+                       f"pid {os.getpid()}: {' '.join(sys.argv)}\n")
+
+    def add(self, title, details):
+        self.entries.append(f"== {title}\n{details.rstrip()}\n")
+
+    def write(self):
+        body = self.header + ("".join(f"\n{entry}" for entry in self.entries) if self.entries else "\nno failures\n")
+        try:
+            temporary = self.path.with_name(f".{self.path.name}.partial")
+            temporary.write_text(terminal(body))
+            os.replace(temporary, self.path)
+        except OSError as error:
+            say(f"could not write the grading log {self.path} ({error.strerror})", sys.stderr)
 
 
 def grade(args):
-    _check_name(args.assignment)
-    if not Path(args.submissions).exists():
-        raise SystemExit(f"cannot read submissions: {args.submissions} does not exist")
-    course = Path(args.course or ROOT)
-    db_url = args.db or default_db_url(course)
+    name = _assignment(args.assignment)
+    path = _submissions(args.submissions)
+    course = _course(args.course)
+    db_url = _database(args.db or default_db_url(course))
+    out = _out(args.out or ROOT / "grading" / name)
     try:
-        spec = assignments.from_gradebook(args.assignment, db_url)
-    except LookupError:
-        print(f"{args.assignment} is not in the gradebook yet: releasing it first")
-        release([args.assignment], db_url)
-        spec = assignments.from_gradebook(args.assignment, db_url)
-    try:
-        submissions = collect.collect(args.submissions, spec.notebook, spec.name)
-    except (FileNotFoundError, ValueError) as error:
-        raise SystemExit(f"cannot read submissions: {error}")
+        submissions = collect.collect(path, name, name)  # the notebook's name is the assignment's
+    except (FileNotFoundError, ValueError, zipfile.BadZipFile, collect.Unreadable, OSError) as error:
+        raise BadInput(f"cannot read submissions: {error}") from None
     if not submissions:
-        raise SystemExit(f"no student folders or notebooks found in {args.submissions}")
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", sandbox.SandboxWarning)
-        sandbox.warn_if_weak()
-    out = Path(args.out or ROOT / "grading" / spec.name)
-    writer, unrecorded = GradebookWriter(db_url, course, spec), []
-
-    def record(result):
-        try:
-            writer.record(result)
-        except Exception as error:  # noqa: BLE001 - keep grading; say which ones to re-run
-            unrecorded.append(f"{result.student_id} ({type(error).__name__}: {error})")
-
+        raise BadInput(f"no student folders or notebooks found in {args.submissions}")
+    _require_sandbox(_limits(args))
+    lock = _lock(course, args.lock_wait)
     try:
-        results = parallel.grade_all(spec, submissions, _limits(args), workers=args.workers,
-                                     scheduler=args.scheduler, on_result=record)
+        return _grade(args, name, submissions, course, out, db_url, GradingLog(out / LOG_FILE, name))
     finally:
-        writer.close()
-    feedback.write_outputs(out, results, spec, hide_hidden_tests=args.hide_hidden_tests)
+        lock.close()
+
+
+def _grade(args, name, submissions, course, out, db_url, log):
+    results, unrecorded = [], []
+    try:
+        try:
+            spec = assignments.from_gradebook(name, db_url)
+        except LookupError:
+            say(f"{name} is not in the gradebook yet: releasing it first")
+            _release(name, db_url)
+            spec = assignments.from_gradebook(name, db_url)
+        writer = GradebookWriter(db_url, course, spec)
+
+        def record(result):
+            try:
+                writer.record(result)
+            except Exception as error:  # noqa: BLE001 - keep grading; say which ones to re-run
+                unrecorded.append(f"{result.student_id} ({type(error).__name__}: {str(error)[:200]})")
+                log.add(f"{result.student_id}: not recorded in the gradebook", traceback.format_exc())
+                result.status = Status.ERROR  # (the writer says so in the message too)
+            results.append(result)
+
+        try:
+            parallel.grade_all(spec, submissions, _limits(args), workers=args.workers,
+                               scheduler=args.scheduler, on_result=record)
+        finally:
+            writer.close()
+        feedback.write_outputs(out, results, spec, show_hidden_tests=args.show_hidden_tests)
+    except KeyboardInterrupt:
+        log.add("the run was interrupted", traceback.format_exc())
+        _errors_to_log(results, log)
+        log.write()
+        say(f"\ninterrupted after {len(results)} of {len(submissions)} submissions: the ones graded are recorded "
+            f"in the gradebook, grades.csv and the other files in {out} were not written; grade again to finish")
+        return 130
+    except Exception as error:  # noqa: BLE001 - the terminal gets one line, the log the traceback
+        log.add(f"the grading run stopped: {type(error).__name__}", traceback.format_exc())
+        _errors_to_log(results, log)
+        log.write()
+        first = (str(error).strip().splitlines() or [""])[0][:200]
+        say(f"the grading run stopped after {len(results)} of {len(submissions)} submissions: "
+            f"{type(error).__name__}: {first}")
+        say(f"the ones graded are recorded in the gradebook; grades.csv and the other files in {out} were not "
+            f"(all) written; the traceback is in {log.path}")
+        return 1
+    _errors_to_log(results, log)
+    log.write()
+    _summary(spec, results, out)
+    if unrecorded:
+        say("NOT recorded in the gradebook (grade these again): " + "; ".join(unrecorded))
+    if log.entries:
+        say(f"what went wrong, with tracebacks: {log.path}")
+    graded = [r for r in results if r.status in GRADED]
+    return 0 if len(graded) == len(submissions) and not unrecorded else 1
+
+
+def _errors_to_log(results, log):
+    for result in results:
+        if result.status == Status.ERROR:
+            log.add(f"{result.student_id}: error: {result.message}",
+                    result.details or "(no traceback: the worker grading it died, or its result was lost)")
+
+
+def _summary(spec, results, out):
     counts = collections.Counter(r.status for r in results)
     graded = [r for r in results if r.status in GRADED]
     mean = sum(r.score for r in graded) / len(graded) if graded else 0.0
-    print(f"graded {len(graded)} of {len(results)} submissions of {spec.name} ("
-          + ", ".join(f"{counts[s]} {s}" for s in reversed(Status)
-                      if counts[s]) + f"); mean {mean:.2f} / {spec.max_score:g}; results in {out}")
-    for result in results:
-        if result.status != "ok":
-            print(f"  {result.student_id}: {result.status}: {result.message}")
-    if unrecorded:
-        print("NOT recorded in the gradebook (grade these again): " + "; ".join(unrecorded))
-    return 0 if len(graded) == len(results) and not unrecorded else 1
+    say(f"graded {len(graded)} of {len(results)} submissions of {spec.name} ("
+        + ", ".join(f"{counts[s]} {s}" for s in SUMMARY_ORDER) + f"); mean {mean:.2f} / {spec.max_score:g}; "
+        f"results in {out}")
+    for result in sorted(results, key=lambda r: r.student_id):
+        if result.status != Status.OK:
+            say(f"  {result.student_id}: {result.status}: {result.message}")
 
+
+# ---- report and check ------------------------------------------------------------------------
 
 def report(args):
     from autograder.report import write_report
 
-    _check_name(args.assignment)
+    _assignment(args.assignment)
     spec = assignments.from_solutions(args.assignment)
     out = Path(args.out or ROOT / "grading" / spec.name)
     try:
         summary = write_report(out, spec.name, {q: spec.correct_choice(q) for q in spec.multiple_choice},
                                spec.question_of)
     except FileNotFoundError as error:
-        raise SystemExit(str(error))
-    print(f"item analysis of {summary['students']} students written to {summary['html']}")
+        raise BadInput(str(error)) from None
+    say(f"item analysis of {summary['students']} students written to {summary['html']}")
     return 0
 
 
@@ -119,56 +386,82 @@ def _guess_assignment(path, notebook):
                for name in assignments.available()}
     best = max(overlap, key=overlap.get)
     if not overlap[best]:
-        raise SystemExit(f"{path.name} does not look like any of the assignments; pass --assignment NAME")
+        raise BadInput(f"{path.name} does not look like any of the assignments; pass --assignment NAME")
     return best
 
 
 def check(args):
     path = Path(args.notebook)
+    if not path.exists():
+        raise BadInput(f"{args.notebook}: no such file")
     if not path.is_file():
-        raise SystemExit(f"{path} is not a file")
-    submission = collect.Submission("you", path=str(path), data=path.read_bytes())
+        raise BadInput(f"{args.notebook} is not a file")
     try:
-        notebook, _ = collect.parse(submission.data)
+        data = path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"{args.notebook}: cannot read it ({error.strerror})") from None
+    try:
+        notebook, _ = collect.parse(data)
     except ValueError as error:
-        raise SystemExit(f"{path.name}: {error}")
-    name = args.assignment or _guess_assignment(path, notebook)
-    _check_name(name)
+        raise BadInput(f"{path.name} is not a notebook: {error}") from None
+    name = _assignment(args.assignment) if args.assignment else _guess_assignment(path, notebook)
     spec = assignments.from_solutions(name)
     from autograder.pipeline import grade_submission
 
-    result = grade_submission(spec, submission, _limits(args))
-    print(f"{path.name} checked against all tests of {name}, hidden ones included\n")
-    print(f"{'question':<32} {'points':>9}  result")
+    # Your own code, for you: the strongest isolation this machine allows is enough.
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", sandbox.SandboxWarning)
+        sandbox.warn_if_weak()
+    result = grade_submission(spec, Submission("you", path=str(path), data=data), _limits(args, "none"))
+    say(f"{path.name} checked against all tests of {name}, hidden ones included\n")
+    say(f"{'question':<32} {'points':>9}  result")
     cells = nbformat.reads(result.autograded, 4).cells if result.autograded else []
-    failures = {assignments.nbgrader_meta(c).get("grade_id"): feedback.error_text(c).strip().splitlines()[-1:]
-                for c in cells}
+    by_id = {assignments.nbgrader_meta(c).get("grade_id"): c for c in cells}
     for question, (earned, points, failed) in score.by_question(result.items, spec).items():
-        why = (failures.get(failed[0]) or [""])[0][:90] if failed else ""
-        mark = "passed" if not failed else "FAILED " + why
-        print(f"{question:<32} {earned:>4g} / {points:<3g}  {mark}")
-    print(f"\ntotal {result.score:g} / {result.max_score:g} autograded points"
-          + (f" (+ {sum(spec.manual.values()):g} points of written answers, graded by hand)" if spec.manual else ""))
-    if result.status != "ok":
-        print(f"status: {result.status}: {result.message}")
-    return 0 if result.score == result.max_score and result.status in ("ok",) else 1
+        why = feedback.failure_summary(by_id[failed[0]], args.show_hidden_tests)[:90] \
+            if failed and failed[0] in by_id else ""
+        say(f"{question:<32} {earned:>4g} / {points:<3g}  {'passed' if not failed else 'FAILED ' + why}")
+    say(f"\ntotal {result.score:g} / {result.max_score:g} autograded points"
+        + (f" (+ {sum(spec.manual.values()):g} points of written answers, graded by hand)" if spec.manual else ""))
+    if args.show_hidden_tests:
+        scores = {g: (s, p) for g, s, p in result.items}
+        for grade_id, cell in by_id.items():
+            if grade_id in spec.tests and scores.get(grade_id, (0, 0))[0] != scores.get(grade_id, (0, 0))[1]:
+                say(f"\n--- {grade_id} (failed)\n{cell.source}\n--- what went wrong:\n{feedback.error_text(cell)}")
+    if result.status != Status.OK:
+        say(f"status: {result.status}: {result.message}")
+    if result.details:
+        say(f"the grader's traceback is in {_traceback_file(result.details)}")
+    return 0 if result.score == result.max_score and result.status == Status.OK else 1
 
+
+def _traceback_file(text):
+    handle, name = tempfile.mkstemp(prefix="autograder-", suffix=".log")
+    with os.fdopen(handle, "w") as log:
+        log.write(terminal(text))
+    return name
+
+
+# ---- the command line ------------------------------------------------------------------------
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser = Parser(prog=PROG, description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("release", help="regenerate student versions in assignments/ from solutions/")
     p.add_argument("assignment", nargs="*")
     p = commands.add_parser("grade", help="grade a class's submissions")
     p.add_argument("assignment")
     p.add_argument("submissions", help="folder of student folders, nbgrader's submitted/ folder, or an LMS zip")
-    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: CPU count)")
+    p.add_argument("--workers", type=POSITIVE_INT, default=None, help="local worker processes (default: CPU count)")
     p.add_argument("--scheduler", help="address of a Dask scheduler to grade on, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--out", help="folder for grades.csv, items.csv, feedback/ (default grading/ASSIGNMENT)")
+    p.add_argument("--out", help="folder for grades.csv, items.csv, feedback/, grading.log "
+                                 "(default grading/ASSIGNMENT)")
     p.add_argument("--db", help="gradebook URL, sqlite:///... or postgresql://... (default: COURSE/gradebook.db)")
     p.add_argument("--course", help="folder holding nbgrader's gradebook.db, submitted/ and autograded/ "
                                     "(default: the repository root)")
-    p.add_argument("--hide-hidden-tests", action="store_true", help="feedback shows no hidden-test source")
+    p.add_argument("--lock-wait", type=WAIT_SECONDS, default=10.0,
+                   help="seconds to wait for another grader of the same course to finish (default 10)")
+    p.add_argument("--hide-hidden-tests", action="store_true", help=argparse.SUPPRESS)  # now the default
     p = commands.add_parser("report", help="item analysis of the last grading run")
     p.add_argument("assignment")
     p.add_argument("--out", help="the grading folder (default grading/ASSIGNMENT)")
@@ -177,10 +470,26 @@ def main(argv=None):
     p.add_argument("--assignment", help="which assignment (default: from the file name)")
     for name in ("grade", "check"):
         p = commands.choices[name]
-        p.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (default 60)")
-        p.add_argument("--notebook-timeout", type=float, default=600.0, help="seconds per notebook (default 600)")
-        p.add_argument("--memory-mb", type=int, default=2048, help="memory per kernel in MiB (default 2048)")
+        p.add_argument("--timeout", type=POSITIVE_SECONDS, default=60.0, help="seconds per cell (default 60)")
+        p.add_argument("--notebook-timeout", type=POSITIVE_SECONDS, default=600.0,
+                       help="seconds per notebook (default 600)")
+        p.add_argument("--memory-mb", type=POSITIVE_INT, default=2048, help="memory per kernel in MiB (default 2048)")
+        p.add_argument("--show-hidden-tests", action="store_true",
+                       help="show the code of hidden tests and whole tracebacks (default: only which test "
+                            "failed and its message)")
     args = parser.parse_args(argv)
-    if args.command == "release":
-        return release(args.assignment)
-    return {"grade": grade, "report": report, "check": check}[args.command](args)
+    try:
+        if args.command == "release":
+            return release(args.assignment)
+        return {"grade": grade, "report": report, "check": check}[args.command](args)
+    except BadInput as problem:
+        say(f"{PROG} {args.command}: error: {problem}".replace("\n", " "), sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        say(f"{PROG} {args.command}: interrupted", sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - a bug of ours: one line here, the traceback in a file
+        say(f"{PROG} {args.command}: internal error: {type(error).__name__}: "
+            f"{(str(error).strip().splitlines() or [''])[0][:200]}; the traceback is in "
+            f"{_traceback_file(traceback.format_exc())}", sys.stderr)
+        return 1

@@ -53,5 +53,7 @@ def _grade(assignment, submission, limits, uid):
     result.items = score.items(notebook, assignment)
     result.score = sum(item.score for item in result.items if item.score is not None)
     result.status, result.message = score.status_and_message(incidents, tampered, submission.notes + read_notes + notes)
+    from autograder.sanitize import sanitize_notebook  # what instructors open is inert (sanitize.py)
+    sanitize_notebook(notebook)
     result.autograded = nbformat.writes(notebook)
     return result

@@ -78,13 +78,12 @@ def warn_if_weak():
     """Say plainly what protection is missing on this machine (once per process)."""
     mode = isolation_mode()
     if mode == "userns":
-        warnings.warn("sandbox: not root, so student code runs under your own user id (inside a user "
+        warnings.warn("sandbox: not root, so the notebook's code runs under your own user id (inside a user "
                       "namespace with no network and a private filesystem view)", SandboxWarning, stacklevel=2)
     elif mode == "none":
-        warnings.warn("sandbox: this machine allows no namespaces; student code runs with YOUR permissions "
-                      "and network access, limited only in time, memory and processes. Grade untrusted "
-                      "submissions on Linux as root, or where unprivileged user namespaces are enabled.",
-                      SandboxWarning, stacklevel=2)
+        warnings.warn("sandbox: this machine allows no namespaces; the notebook's code runs with YOUR "
+                      "permissions and network access, limited only in time, memory and processes (fine for "
+                      "your own work; `grade` refuses to grade a class like this).", SandboxWarning, stacklevel=2)
 
 
 def _visible_paths():

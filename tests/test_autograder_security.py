@@ -185,10 +185,13 @@ def _named(token):
 # ---- the parsers, fed hostile bytes directly --------------------------------------------------------
 
 def _message(payload):
-    read, write = os.pipe()
-    os.write(write, len(payload).to_bytes(4, "big") + payload)
-    os.close(write)
-    return read
+    """A descriptor to read one framed message from (a file: a pipe would block the writer)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as handle:
+        handle.write(len(payload).to_bytes(4, "big") + payload)
+        handle.seek(0)
+        return os.dup(handle.fileno())
 
 
 @pytest.mark.parametrize("payload", [b"[" * 100_000, b"{" * 100_000, b'"\\ud800' + b"x" * 10, b"\xff\xfe"])
