@@ -24,7 +24,7 @@ export MKL_NUM_THREADS      := 1
 export PYTHONHASHSEED       := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test notebooks assignments site bench-grade lock clean
+.PHONY: help install lab test notebooks assignments site bench-grade fuzz-grade lock clean
 
 help:
 	@echo "make lab        set up (first time only) and open JupyterLab at the course root"
@@ -34,6 +34,7 @@ help:
 	@echo "make assignments  rebuild the solution notebooks and regenerate the student versions with nbgrader"
 	@echo "make site       render the executed lectures and the assignments to a static site in build/site/"
 	@echo "make bench-grade  time the autograder against plain nbgrader autograde on 40 submissions"
+	@echo "make fuzz-grade N=5000  fuzz the autograder with N mutated notebooks (N/100 graded as classes)"
 	@echo "make lock       re-resolve requirements.in into the lock file requirements.txt"
 	@echo "make clean      remove the environment and build files"
 
@@ -79,6 +80,12 @@ site: install
 # A benchmark, not a test: 40 generated submissions graded by both, scores compared, ratio printed.
 bench-grade: install
 	$(BIN)/python tests/bench_grade.py $(ASSIGNMENT)
+
+# Not a test either: a longer run of tests/test_autograder_fuzz.py's properties; prints examples,
+# seconds and failures, and exits non-zero when one fails. SEED=1 for another sequence,
+# CLASSES=K for another number of graded classes (default N/100).
+fuzz-grade: install
+	$(BIN)/python tests/fuzz_grade.py $(or $(N),1000) $(if $(CLASSES),--classes $(CLASSES)) $(if $(SEED),--seed $(SEED))
 
 lock:
 	rm -rf build/lock-venv

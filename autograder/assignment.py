@@ -17,12 +17,17 @@ MCQ_ANSWER = re.compile(r"^answer_(q\w+)$")
 
 
 def nbgrader_meta(cell):
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """The cell's nbgrader metadata; {} when there is none or it is not an object (``"nbgrader": 5``)."""
+    metadata = cell.get("metadata") if isinstance(cell, dict) else None
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def is_test(cell):
+    """An autograded test cell: a code cell marked grade (not solution) with a grade_id that is a string."""
     meta = nbgrader_meta(cell)
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+    return (isinstance(cell, dict) and cell.get("cell_type") == "code" and bool(meta.get("grade"))
+            and not meta.get("solution") and isinstance(meta.get("grade_id"), str) and bool(meta["grade_id"]))
 
 
 @dataclasses.dataclass

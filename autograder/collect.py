@@ -532,32 +532,177 @@ def _submitted_at(submission, path, student, root, assignment, unpacked, info):
 
 
 def parse(data):
-    """(notebook as nbformat v4, notes), or ValueError with a message for a person."""
-    if not data.strip():
+    """(notebook as nbformat v4, notes), or ValueError with a message for a person.
+
+    Never any other exception, whatever the bytes (nesting deep enough to exhaust the stack
+    included). What an editor or a hand edit breaks without losing the student's work is repaired:
+    a byte-order mark or UTF-16/32, metadata that is not an object, keys nbformat does not define,
+    sources saved as lists of lines, invalid outputs, execution counts, attachments, ids and
+    metadata values (outputs and ids are replaced before grading anyway), a missing or odd
+    ``nbformat_minor``, nbgrader metadata that is not an object or whose grade_id is not a string
+    (dropped: such a cell is no cell of the assignment). Lone surrogates (text no UTF-8 file can hold) become U+FFFD and a cell of an
+    unknown type is kept as a raw cell; both are noted, since they change what the student wrote.
+    The result is a valid nbformat 4.5 notebook except, possibly, for missing cell ids.
+    """
+    max_depth = 100  # a notebook nests about 10 levels deep; json and the steps after it recurse
+    surrogate = re.compile("[\ud800-\udfff]")
+    version = {"version": 4, "version_minor": 5}
+    skeleton = {"nbformat": 4, "nbformat_minor": 5, "cells": [], "metadata": {}}
+    cell_keys = {"code": {"id", "cell_type", "metadata", "source", "outputs", "execution_count"},
+                 "markdown": {"id", "cell_type", "metadata", "source", "attachments"},
+                 "raw": {"id", "cell_type", "metadata", "source", "attachments"}}
+
+    validator = nbformat.validator.get_validator(**version)  # fastjsonschema when installed: fast
+
+    def valid(value, ref=None):
+        """Whether ``value`` is a valid notebook, or a valid part ``ref`` of one (checked in a notebook
+        of its own: nbformat.validate with a ref falls back to the much slower jsonschema)."""
+        cell = {"id": "placeholder", "cell_type": "markdown", "metadata": {}, "source": ""}
+        code = {**cell, "cell_type": "code", "outputs": [], "execution_count": None}
+        cells = {None: None, "cell": [value], "output": [{**code, "outputs": [value]}],
+                 "attachments": [{**cell, "attachments": value}], "cell_id": [{**cell, "id": value}]}[ref]
+        notebook = value if ref is None else {**skeleton, "cells": cells}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return next(iter(validator.iter_errors(notebook)), None) is None
+        except Exception:  # noqa: BLE001 - a value the validator cannot even look at is not valid
+            return False
+
+    def replace_surrogates(value):
+        if isinstance(value, str):
+            return surrogate.sub("\ufffd", value)
+        if isinstance(value, list):
+            return [replace_surrogates(v) for v in value]
+        if isinstance(value, dict):
+            return {replace_surrogates(k): replace_surrogates(v) for k, v in value.items()}
+        return value
+
+    if not isinstance(data, (bytes, bytearray, str)) or not data.strip():
         raise ValueError("the notebook file is empty (0 bytes or only whitespace); resubmit the saved notebook")
     try:
         raw = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:
+        raise ValueError("the file is nested too deeply to be a notebook: it is damaged or not a notebook; "
+                         "open it in JupyterLab, save, and resubmit") from None
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, integers too long to convert
         where = f" at line {error.lineno}, column {error.colno}" if hasattr(error, "lineno") else ""
         raise ValueError(f"the file is not valid notebook JSON{where}: it is damaged or not a notebook; "
                          "open it in JupyterLab, save, and resubmit") from None
+    stack, lone = [(raw, 1)], False
+    while stack:  # no recursion: the depth is checked before anything recurses into it
+        value, depth = stack.pop()
+        if depth > max_depth:
+            raise ValueError(f"the notebook's JSON is nested more than {max_depth} levels deep, which no notebook "
+                             "needs: it is damaged; open it in JupyterLab, save, and resubmit")
+        if isinstance(value, dict):
+            lone = lone or any(surrogate.search(k) for k in value)
+            stack += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+        elif isinstance(value, str) and not lone:
+            lone = bool(surrogate.search(value))
+    notes, repaired = [], set()
+    if lone:
+        raw = replace_surrogates(raw)
+        notes.append("text that no UTF-8 file can hold (lone surrogates) was replaced by \ufffd")
     if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
         raise ValueError("the file is JSON but not a notebook (no list of cells)")
-    notes = []
-    ids = [c.get("id") for c in raw["cells"] if isinstance(c, dict) and c.get("id")] if "cells" in raw else []
+    major = raw.get("nbformat")
+    if isinstance(major, bool) or major not in (3, 4):
+        raise ValueError(f"notebook format version {major!r:.40} is not supported (expected 4); "
+                         "save it from JupyterLab and resubmit")
+    if major == 3:  # nbformat converts the old layout (worksheets); the result is repaired below like any other
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                raw = json.loads(json.dumps(nbformat.reads(json.dumps(raw), as_version=4)))
+        except Exception as error:  # noqa: BLE001 - nbformat raises many types for broken structure
+            raise ValueError(f"the notebook's structure is broken ({type(error).__name__}: "
+                             f"{str(error)[:200]})") from None
+    if not isinstance(raw.get("cells"), list):
+        raise ValueError("the file is JSON but not a notebook (no list of cells)")
+    ids = [c["id"] for c in raw["cells"] if isinstance(c, dict) and isinstance(c.get("id"), str) and c["id"]]
     if len(ids) != len(set(ids)):
         notes.append("duplicated cell ids were renumbered")
-    major = raw.get("nbformat")
-    if major not in (3, 4):
-        raise ValueError(f"notebook format version {major!r} is not supported (expected 4); "
-                         "save it from JupyterLab and resubmit")
+
+    for key in set(raw) - {"cells", "metadata", "nbformat", "nbformat_minor"}:
+        del raw[key]
+        repaired.add("keys a notebook does not have")
+    raw["nbformat"] = 4
+    minor = raw.get("nbformat_minor")
+    if isinstance(minor, bool) or not isinstance(minor, int) or not 0 <= minor <= 5:
+        raw["nbformat_minor"] = 5
+        if minor is not None and not (isinstance(minor, int) and minor > 5):
+            repaired.add("the format version")
+    if not isinstance(raw.get("metadata"), dict):
+        raw["metadata"] = {}
+        repaired.add("the notebook's metadata")
+    for key in list(raw["metadata"]) if not valid({**skeleton, "metadata": raw["metadata"]}) else ():
+        if not valid({**skeleton, "metadata": {key: raw["metadata"][key]}}):
+            del raw["metadata"][key]
+            repaired.add("the notebook's metadata")
+    for index, cell in enumerate(raw["cells"], start=1):
+        if not isinstance(cell, dict):
+            raise ValueError(f"cell {index} of the notebook is not a cell (it is a JSON {type(cell).__name__}): "
+                             "the file is damaged; open it in JupyterLab, save, and resubmit")
+        kind = cell.get("cell_type")
+        if not isinstance(kind, str) or kind not in cell_keys:
+            notes.append(f"cell {index} has an unknown type ({kind!r:.40}); it was kept as a raw cell, which does "
+                         "not run")
+            cell["cell_type"] = kind = "raw"
+        source = cell.get("source")
+        if source is None:
+            source = ""
+        elif isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        elif not isinstance(source, str):
+            raise ValueError(f"the source of cell {index} is a JSON {type(source).__name__}, not text: the file is "
+                             "damaged; open it in JupyterLab, save, and resubmit")
+        cell["source"] = source
+        for key in set(cell) - cell_keys[kind]:
+            if key != "outputs" and key != "execution_count":  # left on a cell whose type was changed
+                repaired.add("keys a cell does not have")
+            del cell[key]
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
+            repaired.add("cell metadata")
+        grading = cell["metadata"].get("nbgrader", {})
+        if not isinstance(grading, dict) or not isinstance(grading.get("grade_id", ""), str):
+            del cell["metadata"]["nbgrader"]  # counts nowhere (restore.py re-inserts a test cell it was)
+            repaired.add("nbgrader metadata")
+        if kind == "code":
+            if not isinstance(cell.get("outputs"), list):
+                cell["outputs"] = []
+            count = cell.get("execution_count")
+            if isinstance(count, bool) or not (count is None or isinstance(count, int) and count >= 0):
+                count = None
+            cell["execution_count"] = count
+        if "id" in cell and not valid(cell["id"], "cell_id"):
+            del cell["id"]  # restore.py gives the cell a new one
+        probe = {**cell, "id": cell.get("id", "placeholder")}
+        if valid(probe, "cell"):
+            continue
+        # Something in the cell is invalid: keep only what is valid, part by part.
+        if kind == "code":
+            kept = [output for output in cell["outputs"] if valid(output, "output")]
+            if len(kept) != len(cell["outputs"]):
+                cell["outputs"] = kept
+                repaired.add("outputs")
+        elif "attachments" in cell and not valid(cell["attachments"], "attachments"):
+            del cell["attachments"]
+            repaired.add("attachments")
+        bare = {**cell, "id": probe["id"], "metadata": {}, **({"outputs": []} if kind == "code" else {})}
+        for key in list(cell["metadata"]) if valid(bare, "cell") else ():
+            if not valid({**bare, "metadata": {key: cell["metadata"][key]}}, "cell"):
+                del cell["metadata"][key]
+                repaired.add("cell metadata")
+    if repaired:
+        notes.append("damaged parts of the notebook file were ignored: " + ", ".join(sorted(repaired)))
     try:
         with warnings.catch_warnings():  # nbformat warns about fixable things; restore.py fixes them
             warnings.simplefilter("ignore")
-            notebook = nbformat.reads(data.decode("utf-8") if isinstance(data, bytes) else data, as_version=4)
+            notebook = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as error:  # noqa: BLE001 - nbformat raises many types for broken structure
         raise ValueError(f"the notebook's structure is broken ({type(error).__name__}: {str(error)[:200]})") from None
-    for cell in notebook.cells:
-        if cell.get("cell_type") not in ("code", "markdown", "raw") or not isinstance(cell.get("source"), str):
-            raise ValueError("the notebook has a cell without a valid type or source")
     return notebook, notes

@@ -28,6 +28,7 @@ Protocol on the child's socket (wire.py framing; ``K`` is one byte sent with two
 import atexit
 import ctypes
 import dataclasses
+import gc
 import os
 import shutil
 import signal
@@ -284,6 +285,10 @@ def _template(fd):
     torch.set_num_threads(1)
     from autograder import execute  # noqa: F401 - and everything the child needs, imported once
 
+    # What is imported now is shared with every child; frozen, the collector never walks it
+    # there, so a child does not copy those pages by touching them.
+    gc.collect()
+    gc.freeze()
     control = socket.socket(fileno=fd)
     wire.send(fd, {"op": "ready"})
     while True:

@@ -11,17 +11,37 @@ from autograder.records import Item, Status
 
 
 def items(notebook, assignment):
-    """An Item for every test cell, then one with score None for each hand-graded cell.
+    """An Item for every test cell of the assignment, once, in notebook order (a test cell the
+    notebook does not have scores 0, after the others), then one with score None for each
+    hand-graded cell.
 
     The points possible are the assignment's, never the submission's (restore.py already put the
-    assignment's metadata back; this makes it true whatever a notebook claims)."""
-    rows = []
+    assignment's metadata back; this makes it true whatever a notebook claims): each test cell is
+    scored by nbgrader's rule as if it carried the assignment's metadata, a second cell with the
+    same grade_id or one whose grade_id is not a string counts nowhere, a test that is not a code
+    cell or cannot be scored earns 0, and no cell earns more than its points."""
+    from nbformat import from_dict
+
+    def earned(cell, grade_id, points):
+        graded = from_dict({"cell_type": cell.get("cell_type"), "source": cell.get("source", ""),
+                            "metadata": {"nbgrader": {"grade": True, "solution": False, "grade_id": grade_id,
+                                                      "points": points}},
+                            "outputs": cell.get("outputs") if isinstance(cell.get("outputs"), list) else []})
+        try:
+            score, _ = determine_grade(graded)
+            score = float(score)
+        except Exception:  # noqa: BLE001 - not a code cell (None), or outputs nbgrader cannot read
+            return 0.0
+        return min(max(score, 0.0), points) if score == score else 0.0  # NaN earns nothing
+
+    rows, scored = [], set()
     for cell in notebook.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
-        if grade_id in assignment.tests:
-            score, _ = determine_grade(cell)
+        if isinstance(grade_id, str) and grade_id in assignment.tests and grade_id not in scored:
+            scored.add(grade_id)
             points = assignment.tests[grade_id]
-            rows.append(Item(grade_id, min(float(score), points), points))
+            rows.append(Item(grade_id, earned(cell, grade_id, points), points))
+    rows += [Item(grade_id, 0.0, points) for grade_id, points in assignment.tests.items() if grade_id not in scored]
     rows += [Item(grade_id, None, points) for grade_id, points in assignment.manual.items()]
     return rows
 
