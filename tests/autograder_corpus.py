@@ -7,6 +7,7 @@ and add one attack or one defect, so the expected score says whether the attack 
 instructor's solution notebook (to link to) and ``marker``, a file that must never be written.
 """
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -71,6 +72,20 @@ def _solved(extra_cells=(), answers=None):
 def _named(secrets):
     """Source that names the kernel's process (and what it forks) ``secrets["token"]``."""
     return f"open('/proc/self/comm', 'w').write({secrets['token']!r})\n"
+
+
+def processes_named(token):
+    """Process ids whose name is ``token`` (what ``_named`` names a kernel): how a test finds the
+    processes it started, and only those."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                if comm.read().strip() == token:
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            pass
+    return found
 
 
 def _spy(secrets):

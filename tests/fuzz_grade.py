@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from nbgrader import utils as nbgrader_utils  # noqa: E402
 
@@ -706,6 +706,10 @@ def check_class(batch, workers):
     return results
 
 
+# A class costs seconds: a failing one is reported as found, not shrunk for minutes.
+NO_SHRINKING = [Phase.explicit, Phase.reuse, Phase.generate]
+
+
 @st.composite
 def classes(draw):
     """A class of assignment 1: 2 to 5 mutated notebooks with 1 to 3 honest students mixed in."""
@@ -734,7 +738,7 @@ def run(examples, batches, seed=0):
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     @settings(max_examples=max(batches, 1), deadline=None, database=None, report_multiple_bugs=False,
-              suppress_health_check=list(HealthCheck))
+              suppress_health_check=list(HealthCheck), phases=NO_SHRINKING)
     @given(classes(), st.sampled_from([1, 2]))
     def whole_classes(batch, workers):
         counted["classes"] += 1

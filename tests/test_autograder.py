@@ -111,19 +111,7 @@ def test_output_caps_hold_for_replies(graded_corpus):
 def test_no_sandbox_process_outlives_its_grading(graded_corpus):
     """The corpus's process bomb and endless sleeper name their processes with this run's token:
     none is left once grading is over (only this test's own processes are judged)."""
-    assert not _processes_named(graded_corpus["token"])
-
-
-def _processes_named(token):
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/comm") as comm:
-                if comm.read().strip() == token:
-                    found.append(int(entry))
-        except (OSError, ValueError):
-            pass
-    return found
+    assert not autograder_corpus.processes_named(graded_corpus["token"])
 
 
 def test_gradebook_records_for_formgrader(graded_corpus):

@@ -201,7 +201,7 @@ def test_parse_restore_and_score_whatever_is_submitted(case, verdicts):
     fuzz.check_case(case, verdicts)
 
 
-@settings(QUICK, max_examples=3)
+@settings(QUICK, max_examples=4, phases=fuzz.NO_SHRINKING)
 @given(fuzz.classes(), st.sampled_from([1, 2]))
 def test_whole_classes_are_graded(batch, workers):
     """Classes of mutated notebooks with honest students mixed in, graded by grade_all with real

@@ -51,6 +51,7 @@ def test_grades_recorded_in_postgresql(postgres_url, tmp_path):
     from nbgrader.api import Gradebook
 
     make_class(A1, tmp_path / "class", students=6, seed=3)
+    (tmp_path / "course").mkdir()  # the course folder must exist: a missing one is refused
     done = autograder("grade", A1, tmp_path / "class", "--db", postgres_url, "--course", tmp_path / "course",
                       "--out", tmp_path / "out", "--workers", 2)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -8,7 +8,6 @@ together, a grader killed mid-class, and the wire and verdict parsers fed hostil
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import numpy as np
 import pytest
 
 from assignment_harness import ROOT, answer_cells, source_notebook
+from autograder_corpus import processes_named
 from classroom import student_notebook
 from autograder import assignment as assignments
 from autograder import pipeline, runner, sandbox, wire
@@ -159,27 +159,15 @@ def test_kernels_die_with_a_grader_killed_by_sigkill(tmp_path):
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"})
     deadline = time.monotonic() + 120
-    while not _named(token) and time.monotonic() < deadline:
+    while not processes_named(token) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _named(token), "the looping kernels never started"
+    assert processes_named(token), "the looping kernels never started"
     os.kill(grader.pid, signal.SIGKILL)
     grader.wait()
     deadline = time.monotonic() + 20
-    while _named(token) and time.monotonic() < deadline:
+    while processes_named(token) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _named(token), "student kernels outlived the grader"
-
-
-def _named(token):
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/comm") as comm:
-                if comm.read().strip() == token:
-                    found.append(int(entry))
-        except (OSError, ValueError):
-            pass
-    return found
+    assert not processes_named(token), "student kernels outlived the grader"
 
 
 # ---- the parsers, fed hostile bytes directly --------------------------------------------------------
