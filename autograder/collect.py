@@ -542,7 +542,7 @@ def parse(data):
     ``nbformat_minor``, nbgrader metadata that is not an object or whose grade_id is not a string
     (dropped: such a cell is no cell of the assignment). Lone surrogates (text no UTF-8 file can hold) become U+FFFD and a cell of an
     unknown type is kept as a raw cell; both are noted, since they change what the student wrote.
-    The result is a valid nbformat 4.5 notebook except, possibly, for missing cell ids.
+    The result is a valid nbformat 4 notebook, except possibly for missing cell ids (restore.py adds them).
     """
     max_depth = 100  # a notebook nests about 10 levels deep; json and the steps after it recurse
     surrogate = re.compile("[\ud800-\udfff]")

@@ -468,8 +468,19 @@ def fill_in(notebook, verdict):
     """Put a verdict's outputs into the notebook's code cells; the incidents as records."""
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     for cell, outputs in zip(code, verdict["outputs"]):
-        cell.outputs = [nbformat.from_dict(output) for output in outputs]
+        cell.outputs = [nbformat.from_dict(_encodable(output)) for output in outputs]
     return [Incident(Status(kind), cell, detail) for kind, cell, detail in verdict["incidents"]]
+
+
+def _encodable(value):
+    """``value`` with lone surrogates (``print('\\udc80')``) replaced, so the notebook can be written."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encodable(v) for k, v in value.items()}
+    return value
 
 
 def _short_text(session, name):

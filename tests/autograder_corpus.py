@@ -154,6 +154,7 @@ def cases(secrets):
                                  "ok", FULL - 1),
         "own-module": ((f"{ASSIGNMENT}.ipynb", _solved(answers={"answer_q1": MODULE_NAMED.format(name="corpus_evil")}),
                         "corpus_evil.py", OWN_MODULE.format(marker=secrets["marker"]).encode()), "ok", FULL - 1),
+        "prints-a-lone-surrogate": (_solved(["print('\\udc80')"]), "ok", FULL),
         "deep-value": (_solved(answers={"answer_q1": "answer_q1 = []\nfor _ in range(100_000):\n"
                                                      "    answer_q1 = [answer_q1]\n"}), "ok", FULL - 1),
     }

@@ -89,10 +89,6 @@ BASE_KINDS = ["released", "solved", "partial-1", "partial-2"]
 HONEST = [(A1, "solved"), (A1, "partial-1"), (A1, "partial-2"), (A1, "released")]
 
 
-def serialise(notebook, **options):
-    return json.dumps(notebook, **options).encode("utf-8", "surrogatepass")
-
-
 # -- junk -------------------------------------------------------------------------------------
 
 odd_text = st.lists(st.sampled_from(ODD_TEXT) | st.text(max_size=4), max_size=4).map("".join)
