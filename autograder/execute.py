@@ -69,22 +69,12 @@ class Remote:
                           f"tuples, dicts, numpy arrays); got {self!r}")
 
 
-class KernelHost:
-    """What the test runner asks of the grader: start a kernel (its channel arrives as two file
-    descriptors) and kill it (its exit described). runner.JailHost sends each request to the
-    grader over the control channel, because only the grader may start sandboxes."""
-
-    def start(self):
-        raise NotImplementedError
-
-    def kill(self):
-        raise NotImplementedError
-
-
 class Session:
     """The tests' side of one sandboxed kernel: run cells, read names, call functions."""
 
     def __init__(self, limits, host, notebook_deadline=None):
+        # ``host`` starts a kernel (``start()``: the two descriptors of its channel) and kills it
+        # (``kill()``: how it ended); runner.JailHost asks the grader, the only one who may.
         self.limits, self.host = limits, host
         self.read_fd, self.write_fd = host.start()
         self.notebook_deadline = notebook_deadline or time.monotonic() + limits.notebook_seconds

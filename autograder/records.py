@@ -19,12 +19,8 @@ class Status(enum.StrEnum):
     TAMPERED = "tampered"  # test or locked cells were edited; restored, then graded
     OK = "ok"
 
-    @property
-    def graded(self):
-        """True when a grade was produced (`grade` exits 0 when every submission is graded)."""
-        return self in GRADED
 
-
+#: Statuses for which a grade was produced (`grade` exits 0 when every submission has one).
 GRADED = frozenset({Status.OK, Status.TAMPERED, Status.TIMEOUT, Status.CRASHED})
 
 

@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-EXCLUDED_STATUSES = ("invalid", "missing")
+from autograder.records import Status
+
+EXCLUDED_STATUSES = (Status.INVALID, Status.MISSING, Status.ERROR)  # no grade to analyse
 OPTIONS = ("A", "B", "C", "D", "none")
 LOW_DISCRIMINATION = 0.2
 MIN_STUDENTS = 2

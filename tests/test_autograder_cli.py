@@ -6,7 +6,6 @@ repository's own gradebook. The assignment is released once per session into a t
 that each test copies, so a test does not pay for ``nbgrader generate_assignment``.
 """
 import base64
-import csv
 import fcntl
 import os
 import re
@@ -23,6 +22,7 @@ import pytest
 from assignment_harness import ROOT
 from autograder_corpus import SOLUTIONS, WRONG_RNN
 from classroom import student_notebook
+from test_autograder import read_csv
 from autograder import assignment as assignments
 from autograder import cli, pipeline
 from autograder.feedback import failure_message, feedback_html, hidden_lines, hide_hidden
@@ -40,11 +40,6 @@ def autograder(*args, **popen):
     if popen.pop("popen", False):
         return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
-
-
-def read_csv(path):
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="session")
