@@ -79,13 +79,13 @@ site: install
 
 # A benchmark, not a test: 40 generated submissions graded by both, scores compared, ratio printed.
 bench-grade: install
-	$(BIN)/python tests/bench_grade.py $(ASSIGNMENT)
+	$(BIN)/python -m tests.benchmarks.bench_grade $(ASSIGNMENT)
 
-# Not a test either: a longer run of tests/test_autograder_fuzz.py's properties; prints examples,
+# Not a test either: a longer run of tests/autograder/test_fuzz.py's properties; prints examples,
 # seconds and failures, and exits non-zero when one fails. SEED=1 for another sequence,
 # CLASSES=K for another number of graded classes (default N/100).
 fuzz-grade: install
-	$(BIN)/python tests/fuzz_grade.py $(or $(N),1000) $(if $(CLASSES),--classes $(CLASSES)) $(if $(SEED),--seed $(SEED))
+	$(BIN)/python -m tests.helpers.fuzz_grade $(or $(N),1000) $(if $(CLASSES),--classes $(CLASSES)) $(if $(SEED),--seed $(SEED))
 
 lock:
 	rm -rf build/lock-venv

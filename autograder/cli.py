@@ -27,7 +27,7 @@ import nbformat
 from autograder import assignment as assignments
 from autograder import collect, feedback, parallel, sandbox, score
 from autograder.gradebook import GradebookWriter, default_db_url
-from autograder.records import GRADED, Status, Submission
+from autograder.model import GRADED, Status, Submission
 
 ROOT = assignments.ROOT
 PROG = "python -m autograder"

@@ -41,7 +41,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.utils import parse_utc
 
-from autograder.records import Status, Submission
+from autograder.model import Status, Submission
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 ** 2
 MAX_ZIP_BYTES = 2 * 1024 ** 3    # all that is unpacked from one zip

@@ -29,7 +29,7 @@ import numpy as np
 from autograder import wire
 from autograder.assignment import nbgrader_meta
 from autograder.kernel import CappedText
-from autograder.records import Incident, Status
+from autograder.model import Incident, Status
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 

@@ -28,7 +28,7 @@ from nbgrader.preprocessors import AssignLatePenalties
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Application
 
-from autograder.records import GRADED, Item, Status
+from autograder.model import GRADED, Item, Status
 
 # nbgrader's plugin logs each penalty it assigns; the message of the result says it instead.
 QUIET = logging.getLogger("autograder.late_penalties")

@@ -14,7 +14,7 @@ import threading
 import time
 
 from autograder.pipeline import failed_result, grade_submission
-from autograder.records import Status
+from autograder.model import Status
 
 
 def _die_with(grader_pid):

@@ -11,7 +11,7 @@ import traceback
 import nbformat
 
 from autograder import collect, restore, runner, score
-from autograder.records import Item, Result, Status
+from autograder.model import Item, Result, Status
 from autograder.sandbox import Limits
 
 

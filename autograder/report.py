@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from autograder.records import Status
+from autograder.model import Status
 
 EXCLUDED_STATUSES = (Status.INVALID, Status.MISSING, Status.ERROR)  # no grade to analyse
 OPTIONS = ("A", "B", "C", "D", "none")

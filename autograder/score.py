@@ -7,7 +7,7 @@ score here is the score nbgrader's formgrader shows for the same outputs.
 from nbgrader.utils import determine_grade
 
 from autograder.assignment import nbgrader_meta
-from autograder.records import Item, Status
+from autograder.model import Item, Status
 
 
 def items(notebook, assignment):

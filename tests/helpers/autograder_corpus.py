@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from assignment_harness import answer_cells, nbgrader_meta, source_notebook
-from classroom import student_notebook
+from tests.helpers.assignment_harness import answer_cells, nbgrader_meta, source_notebook
+from tests.helpers.classroom import student_notebook
 
 ASSIGNMENT = "a1_recurrence_and_gradients"
 FULL = 12.0

@@ -3,19 +3,19 @@ import importlib
 
 import pytest
 
-from assignment_harness import ASSIGNMENTS, answer_cells, function_score, isolated_score, score, source_notebook
+from tests.helpers.assignment_harness import ASSIGNMENTS, answer_cells, function_score, isolated_score, score, source_notebook
 
 
 def variant_module(assignment):
     try:
-        return importlib.import_module(f"assignment_variants.{assignment}")
+        return importlib.import_module(f"tests.helpers.assignment_variants.{assignment}")
     except ModuleNotFoundError:
         return None
 
 
 def test_every_assignment_has_a_variants_module():
     missing = [a for a in ASSIGNMENTS if variant_module(a) is None]
-    assert not missing, f"no tests/assignment_variants/<id>.py for {missing}"
+    assert not missing, f"no tests/helpers/assignment_variants/<id>.py for {missing}"
 
 
 def cases(kind):

@@ -15,9 +15,9 @@ import zipfile
 import nbformat
 import pytest
 
-import autograder_corpus
-from assignment_harness import ASSIGNMENTS, ROOT, score
-from classroom import answers_for, make_class, student_notebook
+from tests.helpers import autograder_corpus
+from tests.helpers.assignment_harness import ASSIGNMENTS, ROOT, score
+from tests.helpers.classroom import answers_for, make_class, student_notebook
 from autograder import assignment as assignments
 from autograder import collect, pipeline, sandbox
 from autograder.parallel import grade_all

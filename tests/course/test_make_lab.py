@@ -2,9 +2,9 @@
 import subprocess
 from pathlib import Path
 
-from lab_server import TOKEN, fetch, free_port, isolated_env, running
+from tests.helpers.lab_server import TOKEN, fetch, free_port, isolated_env, running
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dry_run(*args):

@@ -12,9 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lab_server import TOKEN, free_port, isolated_env, lab_command, running
+from tests.helpers.lab_server import TOKEN, free_port, isolated_env, lab_command, running
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent  # the course environment, which the tests run from
 ASSIGNMENTS = ["a1_recurrence_and_gradients", "a2_bottleneck_and_attention", "a3_self_attention",
                "a4_why_attention_won"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from classroom import make_class
-from test_autograder import A1, autograder, read_csv
+from tests.helpers.classroom import make_class
+from tests.autograder.test_grade import A1, autograder, read_csv
 
 INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
 

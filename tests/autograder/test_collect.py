@@ -26,13 +26,13 @@ import pytest
 from nbgrader.api import Gradebook, MissingEntry
 from traitlets.config import Config
 
-from assignment_harness import ROOT
-from autograder_corpus import SOLUTIONS, WRONG_RNN
-from classroom import student_notebook
+from tests.helpers.assignment_harness import ROOT
+from tests.helpers.autograder_corpus import SOLUTIONS, WRONG_RNN
+from tests.helpers.classroom import student_notebook
 from autograder import assignment as assignments
 from autograder import collect
 from autograder.gradebook import GradebookWriter
-from autograder.records import Result, Status
+from autograder.model import Result, Status
 
 A1 = "a1_recurrence_and_gradients"
 NOTEBOOK = f"{A1}.ipynb"

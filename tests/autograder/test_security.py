@@ -16,12 +16,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from assignment_harness import ROOT, answer_cells, source_notebook
-from autograder_corpus import processes_named
-from classroom import student_notebook
+from tests.helpers.assignment_harness import ROOT, answer_cells, source_notebook
+from tests.helpers.autograder_corpus import processes_named
+from tests.helpers.classroom import student_notebook
 from autograder import assignment as assignments
 from autograder import pipeline, runner, sandbox, wire
-from autograder.records import Status, Submission
+from autograder.model import Status, Submission
 
 needs_root_sandbox = pytest.mark.skipif(sandbox.isolation_mode() != "root",
                                         reason="the jailed test runner is checked in the root sandbox")

@@ -37,7 +37,6 @@ import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
@@ -45,11 +44,11 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from nbgrader import utils as nbgrader_utils  # noqa: E402
 
-from assignment_harness import ROOT, answer_cells, source_notebook  # noqa: E402
-from classroom import answers_for, student_notebook  # noqa: E402
+from tests.helpers.assignment_harness import ROOT, answer_cells, source_notebook  # noqa: E402
+from tests.helpers.classroom import answers_for, student_notebook  # noqa: E402
 from autograder import assignment as assignments  # noqa: E402
 from autograder import collect, restore, score  # noqa: E402
-from autograder.records import Item, Status, Submission  # noqa: E402
+from autograder.model import Item, Status, Submission  # noqa: E402
 
 A1 = "a1_recurrence_and_gradients"
 ASSIGNMENTS = assignments.available()

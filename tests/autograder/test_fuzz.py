@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fuzz_grade as fuzz
+from tests.helpers import fuzz_grade as fuzz
 from autograder import assignment as assignments
 from autograder import collect, restore, score
 

@@ -1,7 +1,7 @@
 """A synthetic class: student notebooks made from the student version with answers typed in.
 
 Each student answers each question with the instructor's solution, one of the alternative correct
-answers or one of the known mistakes in tests/assignment_variants, or leaves it unanswered, chosen
+answers or one of the known mistakes in tests/helpers/assignment_variants, or leaves it unanswered, chosen
 by a seeded generator: the same seed gives the same class. Used by the autograder tests and by
 `make bench-grade`.
 """
@@ -11,11 +11,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from assignment_harness import ROOT, answer_cells, nbgrader_meta, source_notebook
+from tests.helpers.assignment_harness import ROOT, answer_cells, nbgrader_meta, source_notebook
 
 
 def variants(assignment):
-    module = importlib.import_module(f"assignment_variants.{assignment}")
+    module = importlib.import_module(f"tests.helpers.assignment_variants.{assignment}")
     return module.CORRECT, module.WRONG
 
 

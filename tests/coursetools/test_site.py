@@ -13,10 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS
 from r2a import site
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LECTURES = sorted((ROOT / "lectures").glob("[0-9]*.ipynb"))
 ASSIGNMENTS = sorted((ROOT / "assignments").glob("*/*.ipynb"))
 PAGES = ["index.html"] + [f"lectures/{p.stem}.html" for p in LECTURES] + [f"assignments/{p.stem}.html" for p in ASSIGNMENTS]

@@ -8,10 +8,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from assignment_harness import solved_student_version
-from lab_server import TOKEN, free_port, isolated_env, lab_command, running
+from tests.helpers.assignment_harness import solved_student_version
+from tests.helpers.lab_server import TOKEN, free_port, isolated_env, lab_command, running
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "a1_recurrence_and_gradients"
 
 

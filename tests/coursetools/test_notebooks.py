@@ -6,7 +6,7 @@ import pytest
 
 from r2a import notebooks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LECTURES = sorted((ROOT / "lectures").glob("[0-9]*.py"))
 TWINS = LECTURES + sorted((ROOT / "solutions").glob("*/a[0-9]_*.py"))
 

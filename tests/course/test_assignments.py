@@ -18,9 +18,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from assignment_harness import ASSIGNMENTS, SOLUTIONS, solved_student_version
+from tests.helpers.assignment_harness import ASSIGNMENTS, SOLUTIONS, solved_student_version
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 AUTOGRADE_BUDGET_SECONDS = 60
 

@@ -14,9 +14,9 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from lab_server import TOKEN, fetch, free_port, isolated_env, lab_command, running
+from tests.helpers.lab_server import TOKEN, fetch, free_port, isolated_env, lab_command, running
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LECTURE = "01_sequences_and_recurrence.ipynb"
 VENV_BIN = Path(sys.executable).parent  # the course environment, which the tests and `make lab` run from
 # every code cell's prompt, in the open notebook; evaluated in the page

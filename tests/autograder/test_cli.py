@@ -19,14 +19,14 @@ import time
 import nbformat
 import pytest
 
-from assignment_harness import ROOT
-from autograder_corpus import SOLUTIONS, WRONG_RNN
-from classroom import student_notebook
-from test_autograder import read_csv
+from tests.helpers.assignment_harness import ROOT
+from tests.helpers.autograder_corpus import SOLUTIONS, WRONG_RNN
+from tests.helpers.classroom import student_notebook
+from tests.autograder.test_grade import read_csv
 from autograder import assignment as assignments
 from autograder import cli, pipeline
 from autograder.feedback import failure_message, feedback_html, hidden_lines, hide_hidden
-from autograder.records import Submission
+from autograder.model import Submission
 from autograder.sanitize import markdown, sanitize_notebook, svg
 
 A1 = "a1_recurrence_and_gradients"
