@@ -63,19 +63,19 @@ test: install
 	  --durations=5
 
 notebooks: install
-	$(BIN)/python -m r2a.notebooks build $(NB)
+	$(BIN)/python -m coursetools.notebooks build $(NB)
 
 # Student versions are only ever made by nbgrader, from freshly executed solution notebooks.
 # nbgrader shells out to alembic, so the environment's bin goes first on PATH.
 assignments: install
-	$(BIN)/python -m r2a.notebooks build $(SOLUTION_TWINS)
+	$(BIN)/python -m coursetools.notebooks build $(SOLUTION_TWINS)
 	for id in $(ASSIGNMENT_IDS); do \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$id --force --log-level=WARN || exit 1; \
 	done
 
 # The course as static pages (offline maths, embedded plots): open build/site/index.html.
 site: install
-	$(BIN)/python -m r2a.site --out build/site
+	$(BIN)/python -m coursetools.site --out build/site
 
 # A benchmark, not a test: 40 generated submissions graded by both, scores compared, ratio printed.
 bench-grade: install

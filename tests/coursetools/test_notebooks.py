@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from r2a import notebooks
+from coursetools import notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 LECTURES = sorted((ROOT / "lectures").glob("[0-9]*.py"))

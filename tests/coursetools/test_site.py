@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from tests.conftest import ARTIFACTS
-from r2a import site
+from coursetools import site
 
 ROOT = Path(__file__).resolve().parents[2]
 LECTURES = sorted((ROOT / "lectures").glob("[0-9]*.ipynb"))

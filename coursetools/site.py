@@ -1,6 +1,6 @@
 """The course as a static website that reads correctly with no network.
 
-    python -m r2a.site [--out build/site]        (what `make site` runs)
+    python -m coursetools.site [--out build/site]        (what `make site` runs)
 
 Renders the executed lectures and the student versions of the assignments with nbconvert's
 JupyterLab template, adds an index page (the course map in order, each lecture's goals and measured
@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import nbformat
 
-from r2a.notebooks import METADATA_KEY
+from coursetools.notebooks import METADATA_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).with_name("site_templates")
@@ -264,7 +264,7 @@ def prepare(out: Path):
             raise SystemExit(f"{out} is not empty and was not made by `make site`; choose another --out")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("made by python -m r2a.site; emptied on every rebuild\n")
+    (out / MARKER).write_text("made by python -m coursetools.site; emptied on every rebuild\n")
 
 
 def build(out: Path = DEFAULT_OUT) -> list:
@@ -294,7 +294,7 @@ def build(out: Path = DEFAULT_OUT) -> list:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m r2a.site", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m coursetools.site", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT.relative_to(ROOT)})")
     args = parser.parse_args(argv)
     pages = build(args.out)

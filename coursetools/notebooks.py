@@ -2,8 +2,8 @@
 an executed ``.ipynb`` beside it. This module executes the ``.py`` into its ``.ipynb`` and checks
 that a pair has not drifted apart.
 
-    python -m r2a.notebooks build lectures/01_sequences_and_recurrence.py
-    python -m r2a.notebooks check lectures/*.py
+    python -m coursetools.notebooks build lectures/01_sequences_and_recurrence.py
+    python -m coursetools.notebooks check lectures/*.py
 
 ``build`` stores in the notebook's metadata a fingerprint of the source and how long the run took on
 which machine (the course site shows it); ``check`` fails when the
@@ -109,7 +109,7 @@ def check_pair(py_path) -> list:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m r2a.notebooks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m coursetools.notebooks", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["build", "check"])
     parser.add_argument("paths", nargs="+", type=Path, help="percent-format .py twins")
     args = parser.parse_args(argv)
