@@ -9,28 +9,27 @@ BIN      := $(VENV)/bin
 STAMP    := $(VENV)/.installed
 PORT     ?= 8888
 BROWSER  ?= yes
-LECTURES := $(sort $(wildcard lectures/[0-9]*.py))
-SOLUTION_TWINS := $(sort $(wildcard solutions/*/a[0-9]_*.py))
-ASSIGNMENT_IDS := $(notdir $(patsubst %/,%,$(dir $(SOLUTION_TWINS))))
-NB       ?= $(LECTURES) $(SOLUTION_TWINS)
+# Which notebooks exist, and in what order, is declared in course.toml, not globbed here.
+NB       ?=
 
 # Containers and CI machines often run as root, which Jupyter refuses without --allow-root.
 # BROWSER is a make variable here; exported, Python's webbrowser module would try to run it.
 unexport BROWSER
-# One BLAS thread and a fixed hash seed: notebooks print the same digits on every run.
-export OMP_NUM_THREADS      := 1
-export OPENBLAS_NUM_THREADS := 1
-export MKL_NUM_THREADS      := 1
-export PYTHONHASHSEED       := 0
+# The deterministic environment course.toml declares (one BLAS thread, a fixed hash seed), exported to
+# everything make starts, so notebooks print the same digits on every run.
+DETERMINISTIC_ENV := $(shell $(PYTHON) -c 'import tomllib; print(" ".join(f"{k}={v}" for k, v in \
+  tomllib.load(open("course.toml", "rb"))["environment"].items()))')
+$(foreach setting,$(DETERMINISTIC_ENV),$(eval export $(setting)))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test notebooks assignments site bench-grade fuzz-grade lock clean
+.PHONY: help install lab test test-fast notebooks assignments site bench-grade fuzz-grade lock clean
 
 help:
 	@echo "make lab        set up (first time only) and open JupyterLab at the course root"
 	@echo "                  PORT=8888 to choose the port, BROWSER=no on a server without a browser"
-	@echo "make test       set up, then run the unit tests and strict nbval on every lecture"
-	@echo "make notebooks  re-execute notebooks from their .py twins (NB=lectures/01_....py for one)"
+	@echo "make test       set up, then run every test and strict nbval on every lecture"
+	@echo "make test-fast  the fast tier only (no kernels, nbgrader, browser or sandbox): under a minute"
+	@echo "make notebooks  re-execute every notebook from its .py twin (NB=lectures/01_....py for one)"
 	@echo "make assignments  rebuild the solution notebooks and regenerate the student versions with nbgrader"
 	@echo "make site       render the executed lectures and the assignments to a static site in build/site/"
 	@echo "make bench-grade  time the autograder against plain nbgrader autograde on 40 submissions"
@@ -62,16 +61,18 @@ test: install
 	$(BIN)/python -m pytest tests lectures --nbval --nbval-current-env --nbval-cell-timeout=300 \
 	  --durations=5
 
+# The tier to run while working: no kernels, no nbgrader runs, no browser, no sandbox (markers in
+# pyproject.toml); under a minute on 2 cores.
+test-fast: install
+	$(BIN)/python -m pytest tests -m "not slow and not browser and not root" -q
+
 notebooks: install
 	$(BIN)/python -m coursetools.notebooks build $(NB)
 
-# Student versions are only ever made by nbgrader, from freshly executed solution notebooks.
-# nbgrader shells out to alembic, so the environment's bin goes first on PATH.
+# Student versions are only ever made by nbgrader, from freshly executed solution notebooks: the
+# autograder's release is the one path that does both (it re-executes a solution whose twin changed).
 assignments: install
-	$(BIN)/python -m coursetools.notebooks build $(SOLUTION_TWINS)
-	for id in $(ASSIGNMENT_IDS); do \
-	  PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbgrader generate_assignment $$id --force --log-level=WARN || exit 1; \
-	done
+	$(BIN)/python -m autograder release
 
 # The course as static pages (offline maths, embedded plots): open build/site/index.html.
 site: install

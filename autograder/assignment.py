@@ -8,11 +8,9 @@ cannot have touched.
 """
 import dataclasses
 import re
-from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
 MCQ_ANSWER = re.compile(r"^answer_(q\w+)$")
 
 
@@ -65,12 +63,23 @@ class Assignment:
         return max(candidates, key=len) if candidates else test_id.removeprefix("test_")
 
 
-def available():
-    return sorted(p.name for p in (ROOT / "assignments").iterdir() if (p / f"{p.name}.ipynb").exists())
+def the_course(course=None):
+    """The declared course (coursetools.course), imported only here: the jailed test runner imports
+    this module too, and sees no course."""
+    if course is not None:
+        return course
+    from coursetools.course import Course
+
+    return Course.find()
 
 
-def _released(name, root):
-    path = Path(root) / "assignments" / name / f"{name}.ipynb"
+def available(course=None):
+    """The assignments the course declares, in its order."""
+    return the_course(course).assignment_ids
+
+
+def _released(name, course):
+    path = course.student_version(name)
     if not path.exists():
         raise FileNotFoundError(f"no student version at {path}; run `python -m autograder release {name}`")
     return nbformat.read(str(path), as_version=4)
@@ -99,15 +108,16 @@ def _build(name, released, pristine):
     return Assignment(name, name, released, pristine, tests, manual, answers, setup)
 
 
-def from_solutions(name, root=ROOT):
+def from_solutions(name, course=None):
     """The assignment with pristine cells from the instructor version in solutions/."""
-    source = nbformat.read(str(Path(root) / "solutions" / name / f"{name}.ipynb"), as_version=4)
+    course = the_course(course)
+    source = nbformat.read(str(course.solution(name).with_suffix(".ipynb")), as_version=4)
     pristine = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
                 if nbgrader_meta(c).get("grade_id") and (nbgrader_meta(c).get("locked") or is_test(c))}
-    return _build(name, _released(name, root), pristine)
+    return _build(name, _released(name, course), pristine)
 
 
-def from_gradebook(name, db_url, root=ROOT):
+def from_gradebook(name, db_url, course=None):
     """The assignment with pristine cells as nbgrader recorded them when it was released."""
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -118,4 +128,4 @@ def from_gradebook(name, db_url, root=ROOT):
             raise LookupError(f"the gradebook has no assignment {name}; run "
                               f"`python -m autograder release {name}` first") from None
         pristine = {cell.name: cell.source for cell in notebook.source_cells}
-    return _build(name, _released(name, root), pristine)
+    return _build(name, _released(name, the_course(course)), pristine)

@@ -29,7 +29,6 @@ from autograder import collect, feedback, parallel, sandbox, score
 from autograder.gradebook import GradebookWriter, default_db_url
 from autograder.model import GRADED, Status, Submission
 
-ROOT = assignments.ROOT
 PROG = "python -m autograder"
 LOCK_FILE = ".autograder.lock"
 LOG_FILE = "grading.log"
@@ -46,6 +45,16 @@ class BadInput(Exception):
     """A command line that cannot work: one line on stderr, exit status 2, nothing graded."""
 
 
+def the_course():
+    """The declared course this command runs in (course.toml, found from the working directory)."""
+    from coursetools.course import Course, CourseNotFound
+
+    try:
+        return Course.find()
+    except (CourseNotFound, ValueError) as error:
+        raise BadInput(str(error)) from None
+
+
 def terminal(text):
     """``text`` without escape sequences and control characters (newlines and tabs stay)."""
     return CONTROL.sub("", str(text))
@@ -55,31 +64,59 @@ def say(text="", file=None):
     print(terminal(text), file=file or sys.stdout, flush=True)
 
 
-def _nbgrader_env():
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # nbgrader runs alembic
-    return env
-
-
 class ReleaseFailed(RuntimeError):
     """nbgrader generate_assignment failed; the exception's text is its output."""
 
 
-def _release(name, db_url=None):
-    say(f"release {name}: nbgrader generate_assignment")
-    database = ["--db", db_url] if db_url else []
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", *database],
-                          cwd=ROOT, env=_nbgrader_env(), capture_output=True, text=True)
+def _generate(course, name, db_url=None, release_directory=None):
+    """``nbgrader generate_assignment NAME --force``: records the pristine cells in the gradebook and
+    writes the student version (into the course's release folder, or ``release_directory``)."""
+    options = ["--db", db_url] if db_url else []
+    if release_directory:
+        options.append(f"--CourseDirectory.release_directory={release_directory}")
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", *options],
+                          cwd=course.root, env=course.tool_env(), capture_output=True, text=True)
     if done.returncode != 0:
         raise ReleaseFailed(f"nbgrader generate_assignment {name} failed:\n{done.stdout}{done.stderr}")
 
 
+def _release(course, name, db_url=None):
+    """The one release path (`make assignments` runs it too): execute the instructor version again if
+    its text twin changed since it was last executed, then let nbgrader generate the student version."""
+    from coursetools import notebooks
+
+    solution = course.solution(name)
+    if notebooks.check_pair(solution):
+        say(f"release {name}: executing {solution.relative_to(course.root)} (its twin changed)")
+        notebooks.build(solution)
+    say(f"release {name}: nbgrader generate_assignment")
+    _generate(course, name, db_url)
+
+
+def _register(course, name, db_url):
+    """Put an assignment the gradebook lacks into it, as nbgrader's release does, without touching the
+    committed student version: nbgrader writes its copy into a scratch folder, and grading is refused
+    if that copy differs from what students were given."""
+    from coursetools import notebooks
+
+    say(f"{name} is not in the gradebook yet: recording its pristine cells there")
+    with tempfile.TemporaryDirectory(prefix="autograder-release-") as scratch:
+        _generate(course, name, db_url, release_directory=scratch)
+        fresh = nbformat.read(str(Path(scratch) / name / f"{name}.ipynb"), as_version=4)
+    given = nbformat.read(str(course.student_version(name)), as_version=4)
+    if notebooks.cell_signature(fresh) != notebooks.cell_signature(given):
+        raise BadInput(f"{course.student_version(name).relative_to(course.root)} is out of date with "
+                       f"{course.solution(name).relative_to(course.root)}: release it first "
+                       f"(`{PROG} release {name}`), then grade")
+
+
 def release(names, db_url=None):
+    course = the_course()
     for name in names:
         _assignment(name)
-    for name in names or assignments.available():
+    for name in names or course.assignment_ids:
         try:
-            _release(name, db_url)
+            _release(course, name, db_url)
         except ReleaseFailed as error:
             sys.stderr.write(terminal(error) + "\n")
             say(f"{PROG} release: release {name} failed (nbgrader's output is above)", sys.stderr)
@@ -115,8 +152,11 @@ class Parser(argparse.ArgumentParser):
 
 
 def _assignment(name):
-    if name not in assignments.available():
-        raise BadInput(f"unknown assignment {name!r}; the assignments are: {', '.join(assignments.available())}")
+    known = the_course().assignment_ids
+    if name not in known:
+        raise BadInput(f"unknown assignment {name!r}; the assignments are: {', '.join(known)}")
+    if not the_course().student_version(name).exists():
+        raise BadInput(f"{name} has not been released: run `{PROG} release {name}` first")
     return name
 
 
@@ -136,7 +176,7 @@ def _submissions(text):
 
 
 def _course(text):
-    path = Path(text or ROOT)
+    path = Path(text or the_course().root)
     if not path.exists():
         raise BadInput(f"--course {text}: no such folder")
     if not path.is_dir():
@@ -227,7 +267,8 @@ def _lock(course, wait):
 
 def _limits(args, isolation="root"):
     return sandbox.Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout,
-                          memory_bytes=args.memory_mb * 1024 ** 2, isolation=isolation)
+                          memory_bytes=args.memory_mb * 1024 ** 2, isolation=isolation,
+                          environment=tuple(the_course().environment.items()))
 
 
 def _require_sandbox(limits):
@@ -272,7 +313,7 @@ def grade(args):
     path = _submissions(args.submissions)
     course = _course(args.course)
     db_url = _database(args.db or default_db_url(course))
-    out = _out(args.out or ROOT / "grading" / name)
+    out = _out(args.out or the_course().root / "grading" / name)
     try:
         submissions = collect.collect(path, name, name)  # the notebook's name is the assignment's
     except (FileNotFoundError, ValueError, zipfile.BadZipFile, collect.Unreadable, OSError) as error:
@@ -291,11 +332,10 @@ def _grade(args, name, submissions, course, out, db_url, log):
     results, unrecorded = [], []
     try:
         try:
-            spec = assignments.from_gradebook(name, db_url)
+            spec = assignments.from_gradebook(name, db_url, the_course())
         except LookupError:
-            say(f"{name} is not in the gradebook yet: releasing it first")
-            _release(name, db_url)
-            spec = assignments.from_gradebook(name, db_url)
+            _register(the_course(), name, db_url)
+            spec = assignments.from_gradebook(name, db_url, the_course())
         writer = GradebookWriter(db_url, course, spec)
 
         def record(result):
@@ -367,7 +407,7 @@ def report(args):
 
     _assignment(args.assignment)
     spec = assignments.from_solutions(args.assignment)
-    out = Path(args.out or ROOT / "grading" / spec.name)
+    out = Path(args.out or the_course().root / "grading" / spec.name)
     try:
         summary = write_report(out, spec.name, {q: spec.correct_choice(q) for q in spec.multiple_choice},
                                spec.question_of)
@@ -378,12 +418,12 @@ def report(args):
 
 
 def _guess_assignment(path, notebook):
-    if path.stem in assignments.available():
+    if path.stem in the_course().assignment_ids:
         return path.stem
     ids = {assignments.nbgrader_meta(c).get("grade_id") for c in notebook.cells} - {None}
     overlap = {name: len(ids & {assignments.nbgrader_meta(c).get("grade_id")
                                 for c in assignments.from_solutions(name).released.cells})
-               for name in assignments.available()}
+               for name in the_course().assignment_ids}
     best = max(overlap, key=overlap.get)
     if not overlap[best]:
         raise BadInput(f"{path.name} does not look like any of the assignments; pass --assignment NAME")

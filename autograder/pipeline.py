@@ -23,7 +23,8 @@ def failed_result(assignment, submission, status, message, details=""):
                   path=submission.path, timestamp=submission.timestamp, details=details)
 
 
-def grade_submission(assignment, submission, limits=Limits(), uid=None):
+def grade_submission(assignment, submission, limits=None, uid=None):
+    limits = limits or Limits()
     started = time.monotonic()
     try:
         result = _grade(assignment, submission, limits, uid)

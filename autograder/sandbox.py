@@ -16,6 +16,7 @@ the whole process tree (the kernel is PID 1 of its namespace, so its children di
 """
 import ctypes
 import dataclasses
+import importlib.util
 import functools
 import os
 import resource
@@ -28,7 +29,10 @@ import time
 import warnings
 from pathlib import Path
 
-PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+# The course's code a jail may import: the autograder (its kernel and test-runner halves) and r2a, the
+# lectures' package the tests use. Both hold only code public to students; solutions/ and the gradebook
+# are elsewhere and never visible.
+JAILED_PACKAGES = ("autograder", "r2a")
 UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
 JAIL_ROOT = "/tmp/.autograder-jail"
 WORKDIR = "/home/student"  # the kernel's working folder inside the jail: an empty tmpfs
@@ -43,6 +47,8 @@ class Limits:
     output_bytes: int = 1024 ** 2    # text kept per cell; more is cut off and noted
     file_bytes: int = 32 * 1024 ** 2 # largest file the kernel may write, and its working folder
     isolation: str = "root"          # the least isolation grading accepts ("root", "userns" or "none")
+    # The course's deterministic environment (course.toml), as (name, value) pairs, for every kernel.
+    environment: tuple = dataclasses.field(default_factory=lambda: _course_environment())
 
 
 class SandboxWarning(UserWarning):
@@ -86,12 +92,30 @@ def warn_if_weak():
                       "your own work; `grade` refuses to grade a class like this).", SandboxWarning, stacklevel=2)
 
 
+def _jail_fields():
+    """The limits the jail itself enforces, passed on its command line (the environment is not one)."""
+    return [f for f in dataclasses.fields(Limits) if f.name != "environment"]
+
+
+def _course_environment():
+    from coursetools.course import Course
+
+    return tuple(Course.find().environment.items())
+
+
+def package_dir(name) -> Path:
+    """Where an importable package's code lives."""
+    return Path(importlib.util.find_spec(name).origin).parent
+
+
+def _python_path():
+    return os.pathsep.join(sorted({str(package_dir(name).parent) for name in JAILED_PACKAGES}))
+
+
 def _visible_paths():
-    """What the kernel needs to see: system folders, Python, its packages, this package and r2a
-    (both hold only code that is public to students; solutions/ and the gradebook are not here)."""
+    """What the kernel needs to see: system folders, Python, its packages, and JAILED_PACKAGES."""
     paths = {"/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc",
-             sys.prefix, sys.base_prefix, sys.exec_prefix, str(PACKAGE_PARENT / "autograder"),
-             str(PACKAGE_PARENT / "r2a")}  # the course's helper package: the tests use r2a.checks
+             sys.prefix, sys.base_prefix, sys.exec_prefix, *(str(package_dir(n)) for n in JAILED_PACKAGES)}
     paths |= {p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}
     return sorted(p for p in paths if os.path.exists(p))
 
@@ -225,9 +249,8 @@ class Jailed:
         command = [sys.executable, "-m", module, *map(str, args)]
         mode = isolation_mode()
         environment = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR, "MPLBACKEND": "Agg",
-                       "MPLCONFIGDIR": "/tmp", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-                       "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-                       "PYTHONPATH": str(PACKAGE_PARENT), **(env or {})}
+                       "MPLCONFIGDIR": "/tmp", **dict(limits.environment), "PYTHONDONTWRITEBYTECODE": "1",
+                       "PYTHONPATH": _python_path(), **(env or {})}
         self.cgroup = Cgroup.create(memory_bytes or limits.memory_bytes, limits.processes)
         self.workdir = None
         if mode == "none":
@@ -238,7 +261,7 @@ class Jailed:
             os.makedirs(JAIL_ROOT, exist_ok=True)
             userns = ["--user", "--map-root-user"] if mode == "userns" else []
             jail = [sys.executable, "-m", "autograder.sandbox", "--uid", str(uid if mode == "root" else -1),
-                    "--limits", ",".join(str(getattr(limits, f.name)) for f in dataclasses.fields(Limits)),
+                    "--limits", ",".join(str(getattr(limits, f.name)) for f in _jail_fields()),
                     "--visible", os.pathsep.join(_visible_paths()), "--writable", str(int(writable)), "--"]
             command = [UNSHARE, *userns, "--net", "--pid", "--mount", "--fork", "--kill-child=SIGKILL",
                        *jail, *command]
@@ -359,7 +382,7 @@ def probe(limits=None):
         kernel.kill()
         raise SandboxUnavailable(
             f"the sandbox kernel does not start ({kernel.exit_description()}; {error}). Its user id must be able "
-            f"to read the Python installation ({sys.prefix}) and this package ({PACKAGE_PARENT}): check their "
+            f"to read the Python installation ({sys.prefix}) and the course's code ({_python_path()}): check their "
             "permissions (a clone made with umask 077 cannot be read by others)") from None
     kernel.kill()
 
@@ -445,7 +468,8 @@ def _main(argv):
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     values = args.limits.split(",")
-    limits = Limits(*(type(f.default)(v) for f, v in zip(dataclasses.fields(Limits), values)))
+    limits = Limits(**{f.name: type(f.default)(v) for f, v in zip(_jail_fields(), values, strict=True)},
+                    environment=())
     jail(args.uid, limits, args.visible.split(os.pathsep), args.command[1:] if args.command[:1] == ["--"]
          else args.command, writable=bool(args.writable))
 

@@ -3,7 +3,7 @@ an executed ``.ipynb`` beside it. This module executes the ``.py`` into its ``.i
 that a pair has not drifted apart.
 
     python -m coursetools.notebooks build lectures/01_sequences_and_recurrence.py
-    python -m coursetools.notebooks check lectures/*.py
+    python -m coursetools.notebooks check          (every notebook course.toml declares)
 
 ``build`` stores in the notebook's metadata a fingerprint of the source and how long the run took on
 which machine (the course site shows it); ``check`` fails when the
@@ -22,11 +22,10 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from coursetools.course import Course
+
 METADATA_KEY = "r2a"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-# The same pins the Makefile exports, so a build started by hand is as deterministic as `make`.
-DETERMINISTIC_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                     "PYTHONHASHSEED": "0"}
 
 
 def twin_of(py_path) -> Path:
@@ -71,7 +70,8 @@ def build(py_path, timeout: int = 600) -> float:
     py_path = Path(py_path)
     notebook = read_source(py_path)
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
-    os.environ.update(DETERMINISTIC_ENV)
+    # The course's deterministic environment, so a build started by hand is as repeatable as `make`'s.
+    os.environ.update(Course.find(py_path.parent).environment)
     client = NotebookClient(notebook, timeout=timeout, kernel_name=KERNELSPEC["name"],
                             record_timing=False, resources={"metadata": {"path": str(py_path.parent)}})
     start = time.perf_counter()
@@ -111,9 +111,13 @@ def check_pair(py_path) -> list:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m coursetools.notebooks", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["build", "check"])
-    parser.add_argument("paths", nargs="+", type=Path, help="percent-format .py twins")
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="percent-format .py twins (default: every notebook course.toml declares)")
     args = parser.parse_args(argv)
     failed = False
+    if not args.paths:
+        course = Course.find()
+        args.paths = [course.root / path for path in course.notebook_twins()]
     for path in args.paths:
         if path.suffix != ".py" or not path.exists():
             print(f"{path}: expected an existing percent-format .py file", file=sys.stderr)
