@@ -6,27 +6,21 @@ test cells are replaced by a one-line note, and the message keeps only the excep
 (``AssertionError: ...``), without the traceback, and without any line that quotes the hidden code,
 so students learn *which* check failed and why, never the test itself (nbgrader issues #917, #1363).
 
-Every file is written to a temporary name and renamed into place, so a grader killed while writing
-leaves the previous file, never half of one.
+The page is rendered from templates/feedback.html (pages.py); the CSV files are defined in
+tables.py. Every file is written to a temporary name and renamed into place, so a grader killed
+while writing leaves the previous file, never half of one.
 """
-import csv
-import html
-import os
+import dataclasses
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
 
-from autograder import score
+from autograder import pages, score, tables
 from autograder.assignment import nbgrader_meta
+from autograder.model import Status
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?", re.S | re.M)
-STYLE = """body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
-pre{background:#f6f6f6;padding:.6rem;overflow-x:auto;font-size:13px}.pass{color:#17692c}.fail{color:#a4161a}
-.cell{border-left:4px solid #ccc;padding-left:.8rem;margin:1.2rem 0}.cell.fail{border-color:#a4161a}
-.cell.pass{border-color:#17692c}"""
 
 
 def hide_hidden(source):
@@ -91,57 +85,45 @@ def failure_summary(cell, show_hidden_tests=False):
     return next((line for line in message.splitlines() if line.strip() and line != STDERR_NOTE.strip()), "")
 
 
+@dataclasses.dataclass(frozen=True)
+class ShownCell:
+    """What a feedback page shows of one test cell (not named Test*: pytest would collect it)."""
+
+    grade_id: str
+    earned: float
+    points: float
+    source: str   # hidden parts replaced by a note, unless hidden tests are shown
+    failure: str  # why it failed ("" when it passed)
+
+    @property
+    def passed(self):
+        return self.earned == self.points
+
+
+def shown_cells(result, assignment, show_hidden_tests=False):
+    """The assignment's test cells in the autograded notebook, in notebook order."""
+    items = {item.grade_id: item for item in result.items}
+    cells = []
+    for cell in nbformat.reads(result.autograded, as_version=4).cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if grade_id not in assignment.tests:
+            continue
+        item = items[grade_id]
+        source = cell.source if show_hidden_tests else hide_hidden(cell.source)
+        failure = "" if item.score == item.max_score else failure_message(cell, show_hidden_tests)
+        cells.append(ShownCell(grade_id, item.score, item.max_score, source, failure))
+    return cells
+
+
 def feedback_html(result, assignment, show_hidden_tests=False, hide_hidden_tests=None):
     if hide_hidden_tests is not None:  # the old spelling: hiding is now the default
         show_hidden_tests = not hide_hidden_tests
-    e = html.escape
-    head = (f"<!doctype html><meta charset=utf-8><title>{e(assignment.name)}: {e(result.student_id)}</title>"
-            f"<style>{STYLE}</style><h1>{e(assignment.name)}</h1><p>Student: <b>{e(result.student_id)}</b>"
-            f"<br>Autograded score: <b>{result.score:g} / {result.max_score:g}</b> &middot; status: "
-            f"<b>{e(result.status)}</b></p>")
-    if result.message:
-        head += f"<p>{e(result.message)}</p>"
-    if assignment.manual:
-        head += (f"<p>Written answers ({sum(assignment.manual.values()):g} points) are graded by hand "
-                 "and are not in this score.</p>")
-    rows = "".join(f"<tr><td><code>{e(q)}</code></td><td>{g:g} / {p:g}</td></tr>"
-                   for q, (g, p, _) in score.by_question(result.items, assignment).items())
-    body = f"<h2>By question</h2><table><tr><th>question</th><th>points</th></tr>{rows}</table>"
-    if result.autograded:
-        body += "<h2>Test cells</h2>"
-        scores = {g: (s, p) for g, s, p in result.items}
-        for cell in nbformat.reads(result.autograded, as_version=4).cells:
-            grade_id = nbgrader_meta(cell).get("grade_id")
-            if grade_id not in assignment.tests:
-                continue
-            earned, points = scores[grade_id]
-            verdict = "pass" if earned == points else "fail"
-            source = cell.source if show_hidden_tests else hide_hidden(cell.source)
-            body += (f"<div class='cell {verdict}'><h3><code>{e(grade_id)}</code> <span class={verdict}>"
-                     f"{'passed' if verdict == 'pass' else 'failed'}: {earned:g} / {points:g}</span></h3>"
-                     f"<pre>{e(source)}</pre>")
-            if verdict == "fail":
-                body += f"<p>What went wrong:</p><pre>{e(failure_message(cell, show_hidden_tests))}</pre>"
-            body += "</div>"
-    return head + body
-
-
-UMASK = os.umask(0o022)
-os.umask(UMASK)
-
-
-def _replace(path, write, newline=None):
-    """Write ``path`` through ``write(handle)`` on a temporary file, then rename it into place."""
-    handle = tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", suffix=".partial",
-                                         delete=False, newline=newline, encoding="utf-8")
-    try:
-        with handle:
-            write(handle)
-        os.chmod(handle.name, 0o666 & ~UMASK)  # as open() would have made it, not the temporary file's 0600
-        os.replace(handle.name, path)
-    except BaseException:
-        os.unlink(handle.name)
-        raise
+    questions = [(question, earned, points)
+                 for question, (earned, points, _) in score.by_question(result.items, assignment).items()]
+    return pages.render(
+        "feedback.html", assignment=assignment.name, result=result, questions=questions,
+        manual_points=sum(assignment.manual.values()) if assignment.manual else None,
+        cells=shown_cells(result, assignment, show_hidden_tests) if result.autograded else None)
 
 
 def write_outputs(out_dir, results, assignment, show_hidden_tests=False, hide_hidden_tests=None):
@@ -151,26 +133,15 @@ def write_outputs(out_dir, results, assignment, show_hidden_tests=False, hide_hi
     out = Path(out_dir)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     ordered = sorted(results, key=lambda r: r.student_id)
-
-    def rows(header, make):
-        def write(handle):
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            for result in ordered:
-                writer.writerows(make(result))
-        return write
-
-    _replace(out / "grades.csv", rows(["student_id", "score", "max_score", "status", "message"], lambda r: [
-        [r.student_id, f"{r.score:g}", f"{r.max_score:g}", r.status, r.message]]), newline="")
-    _replace(out / "items.csv", rows(["student_id", "grade_id", "score", "max_score"], lambda r: [
-        [r.student_id, g, "" if earned is None else f"{earned:g}", f"{points:g}"] for g, earned, points in r.items]),
-        newline="")
-    _replace(out / "choices.csv", rows(["student_id", "question", "choice"], lambda r: [
-        [r.student_id, q, choice or ""] for q, choice in sorted(r.choices.items())]), newline="")
+    tables.write(out, tables.GRADES, ordered)
+    tables.write(out, tables.ITEMS, [tables.StudentItem(r.student_id, item.grade_id, item.score, item.max_score)
+                                     for r in ordered for item in r.items])
+    tables.write(out, tables.CHOICES, [tables.Choice(r.student_id, question, choice)
+                                       for r in ordered for question, choice in sorted(r.choices.items())])
     for result in results:
-        if result.status in ("invalid", "missing") and not result.autograded:
+        if result.status in (Status.INVALID, Status.MISSING) and not result.autograded:
             continue
         if not result.student_id or "/" in result.student_id or result.student_id.startswith("."):
             continue  # never a page outside feedback/
         page = feedback_html(result, assignment, show_hidden_tests)
-        _replace(out / "feedback" / f"{result.student_id}.html", lambda handle: handle.write(page))
+        tables.replace_file(out / "feedback" / f"{result.student_id}.html", lambda handle: handle.write(page))
