@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import assignment as assignments
-from autograder import collect, feedback, parallel, sandbox, score
+from autograder import collect, feedback, parallel, sandbox, score, tables
 from autograder.gradebook import GradebookWriter, default_db_url
 from autograder.model import GRADED, Status, Submission
 
@@ -93,7 +93,7 @@ def _release(course, name, db_url=None):
     _generate(course, name, db_url)
 
 
-def _register(course, name, db_url):
+def register(course, name, db_url):
     """Put an assignment the gradebook lacks into it, as nbgrader's release does, without touching the
     committed student version: nbgrader writes its copy into a scratch folder, and grading is refused
     if that copy differs from what students were given."""
@@ -113,7 +113,7 @@ def _register(course, name, db_url):
 def release(names, db_url=None):
     course = the_course()
     for name in names:
-        _assignment(name)
+        _declared(name)
     for name in names or course.assignment_ids:
         try:
             _release(course, name, db_url)
@@ -151,10 +151,16 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, terminal(f"{self.prog}: error: {message} (see {self.prog} --help)").replace("\n", " ") + "\n")
 
 
-def _assignment(name):
+def _declared(name):
     known = the_course().assignment_ids
     if name not in known:
         raise BadInput(f"unknown assignment {name!r}; the assignments are: {', '.join(known)}")
+    return name
+
+
+def _assignment(name):
+    """A declared assignment that has been released (its student version exists)."""
+    _declared(name)
     if not the_course().student_version(name).exists():
         raise BadInput(f"{name} has not been released: run `{PROG} release {name}` first")
     return name
@@ -334,7 +340,7 @@ def _grade(args, name, submissions, course, out, db_url, log):
         try:
             spec = assignments.from_gradebook(name, db_url, the_course())
         except LookupError:
-            _register(the_course(), name, db_url)
+            register(the_course(), name, db_url)
             spec = assignments.from_gradebook(name, db_url, the_course())
         writer = GradebookWriter(db_url, course, spec)
 
@@ -411,7 +417,7 @@ def report(args):
     try:
         summary = write_report(out, spec.name, {q: spec.correct_choice(q) for q in spec.multiple_choice},
                                spec.question_of)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, tables.TableError) as error:
         raise BadInput(str(error)) from None
     say(f"item analysis of {summary['students']} students written to {summary['html']}")
     return 0

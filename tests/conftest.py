@@ -1,11 +1,12 @@
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import COURSE
+
+ROOT = COURSE.root
 # Screenshots of the pages open when a browser test fails; CI keeps this folder as an artifact.
 ARTIFACTS = ROOT / "build" / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -14,12 +15,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 _skipped_for_no_browser = []
-
-
-@pytest.fixture
-def root() -> Path:
-    """The repository root."""
-    return ROOT
 
 
 def pytest_configure(config):
@@ -93,3 +88,20 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED: chromium is not installed", red=True, bold=True)
         terminalreporter.write_line("Install it (apt-get install -y chromium) to run the site, JupyterLab, Validate "
                                     "and formgrader tests; CI always runs them.")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers that follow from what a test uses, so they cannot be forgotten: ``browser`` for every
+    test that opens chromium, and a skip with its reason for ``root`` tests where the root grading
+    sandbox cannot be had (anything less would test a weaker sandbox than instructors get)."""
+    root_sandbox = None
+    for item in items:
+        if {"browser", "open_page"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("root"):
+            if root_sandbox is None:
+                from autograder import sandbox
+
+                root_sandbox = sandbox.isolation_mode() == "root"
+            if not root_sandbox:
+                item.add_marker(pytest.mark.skip(reason="needs root and unshare for the grading sandbox"))

@@ -28,6 +28,7 @@ from autograder import cli, pipeline
 from autograder.feedback import failure_message, feedback_html, hidden_lines, hide_hidden
 from autograder.model import Submission
 from autograder.sanitize import markdown, sanitize_notebook, svg
+from tests.helpers import COURSE
 
 A1 = "a1_recurrence_and_gradients"
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -36,7 +37,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def autograder(*args, **popen):
     """Run the command line in a subprocess; ``popen=True`` starts it and returns the Popen."""
     command = [sys.executable, "-m", "autograder", *map(str, args)]
-    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+    env = COURSE.tool_env()
     if popen.pop("popen", False):
         return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
@@ -46,7 +47,7 @@ def autograder(*args, **popen):
 def released(tmp_path_factory):
     """A gradebook with assignment 1 released into it, to copy."""
     folder = tmp_path_factory.mktemp("template")
-    cli._release(A1, f"sqlite:///{folder / 'gradebook.db'}")
+    cli.register(COURSE, A1, f"sqlite:///{folder / 'gradebook.db'}")
     return folder / "gradebook.db"
 
 

@@ -33,11 +33,12 @@ from autograder import assignment as assignments
 from autograder import collect
 from autograder.gradebook import GradebookWriter
 from autograder.model import Result, Status
+from tests.helpers import COURSE
 
 A1 = "a1_recurrence_and_gradients"
 NOTEBOOK = f"{A1}.ipynb"
 BIN = Path(sys.executable).parent
-ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+ENV = COURSE.tool_env()
 SOLVED = nbformat.writes(student_notebook(A1, SOLUTIONS))
 
 

@@ -2,7 +2,6 @@
 
 Driven in Debian's chromium by playwright (the ``browser`` and ``open_page`` fixtures in conftest.py).
 """
-import os
 import re
 import shutil
 import subprocess
@@ -13,11 +12,11 @@ import nbformat
 import pytest
 
 from tests.helpers.lab_server import TOKEN, free_port, isolated_env, lab_command, running
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = COURSE.root
 VENV_BIN = Path(sys.executable).parent  # the course environment, which the tests run from
-ASSIGNMENTS = ["a1_recurrence_and_gradients", "a2_bottleneck_and_attention", "a3_self_attention",
-               "a4_why_attention_won"]
+ASSIGNMENTS = COURSE.assignment_ids
 
 
 def points(assignment):
@@ -34,8 +33,7 @@ def lab(tmp_path_factory):
     shutil.copy(ROOT / "nbgrader_config.py", course)
     for folder in ("solutions", "assignments"):  # nbgrader's source and release folders (nbgrader_config.py)
         shutil.copytree(ROOT / folder, course / folder)
-    # As with the environment active (README): nbgrader shells out to alembic, which lives in its bin.
-    env = dict(isolated_env(course / ".state"), PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    env = COURSE.tool_env(isolated_env(course / ".state"))
     # The README's `python -m autograder release` runs `nbgrader generate_assignment NAME --force` in the
     # repository for each assignment; here the same runs once for all four, in the copy. It records them in
     # the gradebook, which Manual Grading lists (Manage Assignments would list solutions/ without it).

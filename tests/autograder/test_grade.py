@@ -21,6 +21,7 @@ from tests.helpers.classroom import answers_for, make_class, student_notebook
 from autograder import assignment as assignments
 from autograder import collect, pipeline, sandbox
 from autograder.parallel import grade_all
+from tests.helpers import COURSE
 
 A1 = "a1_recurrence_and_gradients"
 needs_namespaces = pytest.mark.skipif(sandbox.isolation_mode() == "none",
@@ -29,7 +30,7 @@ needs_namespaces = pytest.mark.skipif(sandbox.isolation_mode() == "none",
 
 def autograder(*args, check=True):
     done = subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"})
+                          text=True, env=COURSE.tool_env())
     if check and done.returncode not in (0, 1):
         raise AssertionError(done.stdout + done.stderr)
     return done

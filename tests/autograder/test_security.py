@@ -22,6 +22,7 @@ from tests.helpers.classroom import student_notebook
 from autograder import assignment as assignments
 from autograder import pipeline, runner, sandbox, wire
 from autograder.model import Status, Submission
+from tests.helpers import COURSE
 
 needs_root_sandbox = pytest.mark.skipif(sandbox.isolation_mode() != "root",
                                         reason="the jailed test runner is checked in the root sandbox")
@@ -157,7 +158,7 @@ def test_kernels_die_with_a_grader_killed_by_sigkill(tmp_path):
                                "--course", tmp_path / "course", "--db", f"sqlite:///{tmp_path / 'course' / 'gb.db'}",
                                "--out", tmp_path / "out", "--timeout", "300", "--workers", "2"],
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"})
+                              env=COURSE.tool_env())
     deadline = time.monotonic() + 120
     while not processes_named(token) and time.monotonic() < deadline:
         time.sleep(0.2)

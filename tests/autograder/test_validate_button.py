@@ -10,8 +10,9 @@ import pytest
 
 from tests.helpers.assignment_harness import solved_student_version
 from tests.helpers.lab_server import TOKEN, free_port, isolated_env, lab_command, running
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = COURSE.root
 ASSIGNMENT = "a1_recurrence_and_gradients"
 
 

@@ -4,7 +4,7 @@ Generates 40 submissions of one assignment (a seeded mix of right, partly right,
 answers; see classroom.py), grades them with `nbgrader autograde` (one notebook after another, as
 nbgrader does) and with `python -m autograder grade` (default workers: one per core), checks the
 two agree on every student's score, and prints seconds per submission for each and the ratio.
-Usage: python tests/bench_grade.py [ASSIGNMENT] [STUDENTS]
+Usage: python -m tests.benchmarks.bench_grade [ASSIGNMENT] [STUDENTS]
 """
 import csv
 import os
@@ -17,10 +17,11 @@ from pathlib import Path
 
 
 from tests.helpers.classroom import make_class  # noqa: E402
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = COURSE.root
 BIN = Path(sys.executable).parent
-ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+ENV = COURSE.tool_env()
 
 
 def run(command, cwd):
@@ -55,10 +56,9 @@ def main(assignment="a1_recurrence_and_gradients", students=40):
         ours_course = scratch / "autograder-course"
         ours_course.mkdir()
         db = f"sqlite:///{ours_course / 'gradebook.db'}"
-        sys.path.insert(0, str(ROOT))
-        from autograder.cli import release
+        from autograder.cli import register
 
-        release([assignment], db)  # nbgrader's release is not timed either
+        register(COURSE, assignment, db)  # into the gradebook only; not timed, as nbgrader's release is not
 
         print(f"grading {students} submissions of {assignment} on {os.cpu_count()} cores")
         plain = run([*nbgrader, "autograde", assignment, "--force", "--Autograde.create_student=True", root], course)

@@ -6,7 +6,6 @@ solutions filled in (must earn every autograded point) and the student version a
 earn none), within the 60-second budget.
 """
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -19,15 +18,16 @@ import pytest
 from nbgrader.api import Gradebook
 
 from tests.helpers.assignment_harness import ASSIGNMENTS, SOLUTIONS, solved_student_version
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = COURSE.root
 BIN = Path(sys.executable).parent
 AUTOGRADE_BUDGET_SECONDS = 60
 
 
 def nbgrader(course, *args):
-    """Run an nbgrader command in ``course``; nbgrader shells out to alembic, so put our bin on PATH."""
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    """Run an nbgrader command in ``course``, in the course's tool environment (alembic on PATH)."""
+    env = COURSE.tool_env()
     result = subprocess.run([str(BIN / "nbgrader"), *args, f"--CourseDirectory.root={course}"],
                             cwd=course, env=env, capture_output=True, text=True)
     assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"

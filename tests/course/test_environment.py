@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = COURSE.root
 PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.!+\-]+)$")
 # The versions the course promises; the issue tracker and the README name them.
 REQUIRED = {"torch": "2.13.0", "nbgrader": "0.9.6", "nbval": "0.11.0"}
@@ -100,3 +101,29 @@ def test_the_running_environment_is_the_locked_one():
         if installed is None or installed.split("+")[0] != version:
             wrong[name] = (version, installed)
     assert not wrong, f"installed versions differ from the lock (locked, installed): {wrong}"
+
+
+def third_party_imports(folder: Path) -> set:
+    """Top-level modules that the code in ``folder`` imports and the standard library does not hold."""
+    import ast
+
+    found = set()
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names) - {"autograder", "coursetools", "r2a", "__main__"}
+
+
+@pytest.mark.parametrize("folder", ["autograder", "coursetools"])
+def test_the_tools_import_only_what_requirements_in_declares(folder):
+    """Each module a tool imports comes from a distribution requirements.in names itself, not from
+    something that happens to be pulled in by another package."""
+    declared = set(read_pins(ROOT / "requirements.in"))
+    providers = metadata.packages_distributions()
+    for module in sorted(third_party_imports(ROOT / folder)):
+        distributions = {normalise(d) for d in providers.get(module, [])}
+        assert distributions & declared, f"{folder}/ imports {module} (from {distributions or 'nowhere'}), " \
+                                         "which requirements.in does not declare"

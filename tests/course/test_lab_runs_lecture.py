@@ -15,8 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.helpers.lab_server import TOKEN, fetch, free_port, isolated_env, lab_command, running
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = COURSE.root
 LECTURE = "01_sequences_and_recurrence.ipynb"
 VENV_BIN = Path(sys.executable).parent  # the course environment, which the tests and `make lab` run from
 # every code cell's prompt, in the open notebook; evaluated in the page
@@ -39,9 +40,8 @@ def lab(tmp_path_factory):
     nbformat.write(lecture, str(folder / LECTURE))
     port = free_port()
     command = lab_command(port, folder)
-    # what the Makefile exports for `make lab`: one BLAS thread, so the lecture's timing claims hold under load
-    env = dict(isolated_env(folder / ".state"), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
+    # what `make lab` exports (course.toml): one BLAS thread, so the lecture's timing claims hold under load
+    env = dict(isolated_env(folder / ".state"), **COURSE.environment)
     with running(command, port, folder, env) as base:
         yield types.SimpleNamespace(base=base, state=folder / ".state", code_cells=len(code), plots=plots)
 

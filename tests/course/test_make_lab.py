@@ -1,10 +1,10 @@
 """`make lab` must honour PORT= and BROWSER=no, and serve JupyterLab with nbgrader enabled."""
 import subprocess
-from pathlib import Path
 
 from tests.helpers.lab_server import TOKEN, fetch, free_port, isolated_env, running
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = COURSE.root
 
 
 def dry_run(*args):

@@ -1,12 +1,12 @@
 """Each lecture is a .py twin plus the .ipynb executed from it; the pair must never drift."""
 import shutil
-from pathlib import Path
 
 import pytest
 
 from coursetools import notebooks
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = COURSE.root
 LECTURES = sorted((ROOT / "lectures").glob("[0-9]*.py"))
 TWINS = LECTURES + sorted((ROOT / "solutions").glob("*/a[0-9]_*.py"))
 

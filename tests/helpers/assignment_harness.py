@@ -9,17 +9,17 @@ import contextlib
 import functools
 import io
 import warnings
-from pathlib import Path
 
 import jupytext
 import matplotlib
 
 matplotlib.use("Agg")  # cells that draw must not need a display
 import matplotlib.pyplot as plt  # noqa: E402
+from tests.helpers import COURSE
 
-ROOT = Path(__file__).resolve().parents[2]
-SOLUTIONS = ROOT / "solutions"
-ASSIGNMENTS = sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and (p / f"{p.name}.py").exists())
+ROOT = COURSE.root
+SOLUTIONS = COURSE.solutions
+ASSIGNMENTS = COURSE.assignment_ids
 
 
 @functools.lru_cache(maxsize=None)

@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from tests.helpers.assignment_harness import ROOT, answer_cells, nbgrader_meta, source_notebook
+from tests.helpers import COURSE
+from tests.helpers.assignment_harness import answer_cells, nbgrader_meta, source_notebook
 
 
 def variants(assignment):
@@ -36,7 +37,7 @@ def answers_for(assignment, rng):
 
 def student_notebook(assignment, answers):
     """The released notebook with ``answers`` ({grade_id: source}) in its answer cells."""
-    notebook = nbformat.read(str(ROOT / "assignments" / assignment / f"{assignment}.ipynb"), as_version=4)
+    notebook = nbformat.read(str(COURSE.student_version(assignment)), as_version=4)
     for cell in notebook.cells:
         grade_id = nbgrader_meta(cell).get("grade_id")
         if grade_id in answers:

@@ -35,7 +35,6 @@ import re
 import sys
 import time
 import warnings
-from pathlib import Path
 
 
 import nbformat  # noqa: E402
@@ -44,11 +43,13 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from nbgrader import utils as nbgrader_utils  # noqa: E402
 
-from tests.helpers.assignment_harness import ROOT, answer_cells, source_notebook  # noqa: E402
+from tests.helpers import COURSE  # noqa: E402
+from tests.helpers.assignment_harness import answer_cells, source_notebook  # noqa: E402
 from tests.helpers.classroom import answers_for, student_notebook  # noqa: E402
 from autograder import assignment as assignments  # noqa: E402
 from autograder import collect, restore, score  # noqa: E402
 from autograder.model import Item, Status, Submission  # noqa: E402
+from tests.helpers import COURSE
 
 A1 = "a1_recurrence_and_gradients"
 ASSIGNMENTS = assignments.available()
@@ -71,7 +72,7 @@ def spec(name):
 @functools.lru_cache(maxsize=None)
 def _base_json(name, kind):
     if kind == "released":
-        return (ROOT / "assignments" / name / f"{name}.ipynb").read_text()
+        return COURSE.student_version(name).read_text()
     if kind == "solved":
         answers = answer_cells(source_notebook(name))
     else:  # partial-<seed>: a seeded mix of right, wrong and blank answers, as in tests/classroom.py
@@ -521,7 +522,18 @@ def _stub(cell, verdict):
 
 
 def _released_meta(s):
-    return {_gid(c): (c.cell_type, c.metadata["nbgrader"]) for c in s.released.cells if _gid(c)}
+    """{grade_id: (cell type, nbgrader metadata)} of each cell as restored: the released cell's, with
+    the checksum nbgrader's OverwriteCells writes, which for a test or locked cell is that of its
+    pristine source (hidden tests included), as the gradebook records it."""
+    released = {}
+    for cell in s.released.cells:
+        if _gid(cell):
+            meta = copy.deepcopy(cell.metadata["nbgrader"])
+            if _gid(cell) in s.pristine:
+                meta["checksum"] = nbgrader_utils.compute_checksum(
+                    nbformat.from_dict({**cell, "source": s.pristine[_gid(cell)]}))
+            released[_gid(cell)] = (cell.cell_type, meta)
+    return released
 
 
 def view(notebook, s):
