@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from r2a import graphs, plotting, timing
+from r2a import diagrams, graphs, plotting, timing
 
 rng = r2a.setup(seed=0)  # seeds numpy, torch and random; one CPU thread; course plot style
 
@@ -218,8 +218,8 @@ rnn_g, direct_g = graphs.rnn_graph(n), graphs.self_attention_graph(n)
 rnn_depth, direct_depth = graphs.dependency_depth(rnn_g), graphs.dependency_depth(direct_g)
 
 fig, (ax_rnn, ax_direct) = plt.subplots(1, 2, figsize=(11, 2.8), constrained_layout=True)
-plotting.draw_dependency_graph(ax_rnn, rnn_g, rnn_depth, title="recurrent layer: h_t reads h_(t-1) and x_t")
-plotting.draw_dependency_graph(ax_direct, direct_g, direct_depth, title="all-to-all layer: y_t reads every x")
+diagrams.draw_dependency_graph(ax_rnn, rnn_g, rnn_depth, title="recurrent layer: h_t reads h_(t-1) and x_t")
+diagrams.draw_dependency_graph(ax_direct, direct_g, direct_depth, title="all-to-all layer: y_t reads every x")
 fig.suptitle("Numbers: minimum sequential steps before the node can be computed")
 plt.show()
 

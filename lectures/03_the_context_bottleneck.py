@@ -59,7 +59,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from r2a import data, seq2seq
+from r2a import bottleneck, data, diagrams, plotting, seq2seq
 
 rng = r2a.setup(seed=0)  # seeds numpy, torch and random; one CPU thread; course plot style
 
@@ -109,7 +109,7 @@ rng = r2a.setup(seed=0)  # seeds numpy, torch and random; one CPU thread; course
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 3.2), constrained_layout=True)
-seq2seq.draw_encoder_decoder(ax, n_in=5, n_out=5)
+diagrams.draw_encoder_decoder(ax, n_in=5, n_out=5)
 ax.set_title("Encoder–decoder with a fixed context: the only way from x to y goes through c")
 plt.show()
 
@@ -172,14 +172,14 @@ for source, target in zip(x_demo, y_demo):
     print(f"input {''.join(letters[source])}   target {''.join(letters[target])}")
 
 # %% [markdown]
-# Every model in this lecture is trained the same way, fixed in `seq2seq.LECTURE3_SWEEP` so that
+# Every model in this lecture is trained the same way, fixed in `bottleneck.LECTURE3_SWEEP` so that
 # Lecture 4 can repeat the experiment with attention switched on and nothing else changed. Each
 # training step draws a fresh batch of random sequences, so a model never sees the same sequence
 # twice and cannot memorise its way to a good score. All models share one seed: the same initial
 # weights wherever their shapes agree, and the same batches.
 
 # %%
-sweep = seq2seq.LECTURE3_SWEEP
+sweep = bottleneck.LECTURE3_SWEEP
 setting = sweep.experiment
 print(f"task {setting.task}, V = {setting.vocab_size} ({np.log2(setting.vocab_size):.0f} bits per token), "
       f"embeddings of size {setting.embed_size}")
@@ -201,13 +201,13 @@ print(f"sweep 2: hidden sizes d = {sweep.hidden_sizes} at length n = {sweep.leng
 # on another CPU, so the notebook tests do not compare them; the claims are asserted below them.
 
 # %% tags=["nbval-ignore-output"]
-last = seq2seq.run_sweep(sweep)
+last = bottleneck.run_sweep(sweep)
 for result in last.by_length + [r for r in last.by_hidden if r.hidden_size != sweep.hidden_size]:
     print(f"n = {result.length:>2}, d = {result.hidden_size:>2}: token accuracy {result.accuracy:.3f}, "
           f"whole sequence right {result.sequence_accuracy:.3f}, final loss {result.loss[-1]:.3f}")
 
 # %%
-seq2seq.plot_sweep([last])
+plotting.plot_sweep([last])
 plt.show()
 
 # %% [markdown]
@@ -241,7 +241,7 @@ print("         at n = 6 it rises by more than 0.15 from d = 8 to 16 and 0.1 fro
 
 # %% tags=["nbval-ignore-output"]
 n8 = last.by_length[sweep.lengths.index(8)]
-x_show, y_show = seq2seq.make_task(setting, 8, 5, np.random.default_rng(1))
+x_show, y_show = bottleneck.make_task(setting, 8, 5, np.random.default_rng(1))
 guess = n8.model.generate(x_show).numpy()
 for source, target, out in zip(x_show.numpy(), y_show.numpy(), guess):
     marked = "".join(g if g == t else g.upper() for g, t in zip(letters[out], letters[target]))
@@ -297,17 +297,17 @@ print("         the first output itself loses more than 0.15 from n = 4 to n = 1
 #
 # The input tokens are independent, so the whole output carries at least $\sum_i I_i$ bits about
 # the input. And since the decoder sees the input only through $c$, at least that many bits made it
-# through the context. `seq2seq.bits_delivered` computes this bound from the accuracy at each
+# through the context. `bottleneck.bits_delivered` computes this bound from the accuracy at each
 # output position, which we estimate on the 1000 test sequences. Two values we know: a perfect
 # output delivers all $n \log_2 V$ bits; an output at chance delivers nothing.
 
 # %%
-r2a.cmp("perfect on 10 tokens -> 40 bits", seq2seq.bits_delivered(np.ones(10), 16), 40.0, tol=1e-12)
-r2a.cmp("chance on 10 tokens -> 0 bits", seq2seq.bits_delivered(np.full(10, 1 / 16), 16), 0.0, tol=1e-12)
+r2a.cmp("perfect on 10 tokens -> 40 bits", bottleneck.bits_delivered(np.ones(10), 16), 40.0, tol=1e-12)
+r2a.cmp("chance on 10 tokens -> 0 bits", bottleneck.bits_delivered(np.full(10, 1 / 16), 16), 0.0, tol=1e-12)
 
 
 def delivered(result):
-    return seq2seq.bits_delivered(result.per_position, vocab_size)
+    return bottleneck.bits_delivered(result.per_position, vocab_size)
 
 
 # %% tags=["nbval-ignore-output"]
@@ -381,7 +381,7 @@ print("         from d = 16 to 64 the shortfall below 1 bit per unit grows, and 
 # model of the hidden-size sweep at $n = 6$.
 
 # %% tags=["nbval-ignore-output"]
-big_long = seq2seq.train_and_evaluate(setting, length=10, hidden_size=64)
+big_long = bottleneck.train_and_evaluate(setting, length=10, hidden_size=64)
 big_short = last.by_hidden[sweep.hidden_sizes.index(64)]
 small_long = last.by_length[sweep.lengths.index(10)]
 for result in (big_short, big_long, small_long):
@@ -466,7 +466,7 @@ print("         the best of all these contexts delivers between 10 and 22 bits")
 # %% tags=["nbval-ignore-output"]
 mean_lengths = (4, 6, 8)
 mean_sweep = replace(sweep, lengths=mean_lengths, hidden_sizes=(sweep.hidden_size,))  # the same d, fewer n
-mean = seq2seq.run_sweep(mean_sweep, context="mean")
+mean = bottleneck.run_sweep(mean_sweep, context="mean")
 last_same = [last.by_length[sweep.lengths.index(n)] for n in mean_lengths]
 for result_last, result_mean in zip(last_same, mean.by_length):
     print(f"n = {result_last.length}: token accuracy  c = h_n {result_last.accuracy:.3f} | "

@@ -61,7 +61,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from r2a import graphs, plotting, recurrent, seq2seq
+from r2a import bottleneck, diagrams, graphs, plotting, recurrent, seq2seq
 
 rng = r2a.setup(seed=0)  # seeds numpy, torch and random; one CPU thread; course plot style
 
@@ -218,7 +218,7 @@ print("         the weight of the best key falls monotonically with tau")
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 3.2), constrained_layout=True)
-seq2seq.draw_encoder_decoder(ax, n_in=5, n_out=5, attention=True)
+diagrams.draw_encoder_decoder(ax, n_in=5, n_out=5, attention=True)
 ax.set_title("Encoder–decoder with attention: every decoder step reads every encoder state")
 plt.show()
 
@@ -333,31 +333,31 @@ assert n_params["additive"] - n_params[None] == 16 * 16 + 16 * 16 + 16  # W_s, W
 #
 # Now the test that matters. Lecture 3 trained encoder–decoders on reversing $n$ random tokens from
 # $V = 16$, with hidden size $d = 16$, and found that accuracy collapses as $n$ grows. We rerun the
-# same experiment through the same function, `seq2seq.run_sweep`, with the same budget, the same
+# same experiment through the same function, `bottleneck.run_sweep`, with the same budget, the same
 # seed (so the weights the models share start identical) and the same training batches. The only
 # change is the `attention` option.
 #
 # To keep this notebook under a minute we run the length axis only (`hidden_sizes` reduced to the
-# one size $d = 16$; `seq2seq.run_sweep(seq2seq.LECTURE3_SWEEP, attention="dot")` runs both axes,
-# in about a minute more). Ten models: without attention (Lecture 3's, retrained) and with
+# one size $d = 16$; `bottleneck.run_sweep(bottleneck.LECTURE3_SWEEP, attention="dot")` runs both
+# axes, in about a minute more). Ten models: without attention (Lecture 3's, retrained) and with
 # dot-product attention, at $n = 2, 4, 6, 8, 10$. An attention model costs about twice as much to
 # train as a plain one, because its decoder must run step by step even with teacher forcing (each
 # step's $a_t$ needs $s_{t-1}$), so we leave the additive score out of the sweep; Section 2 checked
 # that it computes its weights exactly like the model's, and you can train it with
-# `seq2seq.run_sweep(sweep, attention="additive")`.
+# `bottleneck.run_sweep(sweep, attention="additive")`.
 
 # %% tags=["nbval-ignore-output"]
-sweep = replace(seq2seq.LECTURE3_SWEEP, hidden_sizes=(seq2seq.LECTURE3_SWEEP.hidden_size,))
+sweep = replace(bottleneck.LECTURE3_SWEEP, hidden_sizes=(bottleneck.LECTURE3_SWEEP.hidden_size,))
 setting, vocab_size, d = sweep.experiment, sweep.experiment.vocab_size, sweep.hidden_size
 longest = sweep.lengths[-1]
-fixed = seq2seq.run_sweep(sweep)
-dot = seq2seq.run_sweep(sweep, attention="dot")
+fixed = bottleneck.run_sweep(sweep)
+dot = bottleneck.run_sweep(sweep, attention="dot")
 for n_tokens, acc_fixed, acc_dot in zip(sweep.lengths, fixed.accuracy_by_length(), dot.accuracy_by_length()):
     print(f"n = {n_tokens:>2}: token accuracy  fixed c {acc_fixed:.3f} | dot attention {acc_dot:.3f}")
 
 # %%
 fig, (ax_n, ax_pos) = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
-seq2seq.plot_by_length(ax_n, [fixed, dot])
+plotting.plot_sweep_by_length(ax_n, [fixed, dot])
 ax_n.set_title(f"same experiment, same budget, d = {d}")
 ax_n.legend()
 for result, style in zip((fixed, dot), ("o-", "s--")):
@@ -377,7 +377,7 @@ plt.show()
 # because the decoder no longer needs them to survive ten steps of the encoder.
 #
 # Lecture 3 measured how many bits reach the decoder (the Fano lower bound,
-# `seq2seq.bits_delivered`) and never found more than one bit per hidden unit through $c$. With
+# `bottleneck.bits_delivered`) and never found more than one bit per hidden unit through $c$. With
 # attention the decoder is not limited to $d$ numbers any more, and at $n = 10$ it receives more
 # than $d = 16$ bits.
 
@@ -389,8 +389,8 @@ fixed_10, dot_10 = fixed.by_length[-1], dot.by_length[-1]
 assert dot_10.accuracy - fixed_10.accuracy > 0.3, f"ahead by more than 0.3 at n = {longest}"
 assert dot_10.accuracy > 0.6 and fixed_10.accuracy < 1 / 3
 assert dot_10.per_position[-1] > fixed_10.per_position[-1] + 0.2
-assert seq2seq.bits_delivered(dot_10.per_position, vocab_size) > d
-assert seq2seq.bits_delivered(fixed_10.per_position, vocab_size) < d / 2
+assert bottleneck.bits_delivered(dot_10.per_position, vocab_size) > d
+assert bottleneck.bits_delivered(fixed_10.per_position, vocab_size) < d / 2
 print("checked: dot attention is ahead of the fixed context by more than 0.2 from n = 6 on;")
 print(f"         at n = {longest} by more than 0.3 in accuracy (above 0.6 against below 1/3),")
 print("         and by more than 0.2 on the last output;")
@@ -420,7 +420,7 @@ print("checked: dot attention loses more than 0.15 from n = 4 to n = 10, and mor
 # %%
 model_10 = dot_10.model
 letters = np.array(list("abcdefghijklmnop"))
-x_test, y_test = seq2seq.make_task(setting, longest, 1000, np.random.default_rng([setting.seed, 1]))
+x_test, y_test = bottleneck.make_task(setting, longest, 1000, np.random.default_rng([setting.seed, 1]))
 decoded, alignment = model_10.generate(x_test, return_attention=True)
 decoded, alignment = decoded.numpy(), alignment.numpy()
 steps = np.arange(longest)                   # output step t - 1, 0-based
@@ -593,12 +593,12 @@ def gradient_by_position(model, x, y, t):
                                           embedded).mean(axis=0)
 
 
-x_probe, y_probe = seq2seq.make_task(setting, longest, 100, np.random.default_rng(7))
+x_probe, y_probe = bottleneck.make_task(setting, longest, 100, np.random.default_rng(7))
 for result in (fixed.by_length[-1], dot.by_length[-1]):
     model64 = copy.deepcopy(result.model).double()
     with torch.no_grad():
         ours = logits_from_embeddings(model64, model64.source_embedding(x_probe), y_probe)
-        r2a.cmp(f"{seq2seq.describe(attention=model64.attention)}: decoder from embeddings", ours,
+        r2a.cmp(f"{bottleneck.describe(attention=model64.attention)}: decoder from embeddings", ours,
                 model64(x_probe, y_probe), tol=1e-10)
 
 # %% [markdown]
@@ -609,7 +609,7 @@ for result in (fixed.by_length[-1], dot.by_length[-1]):
 
 # %%
 n_long = 30
-x_long, y_long = seq2seq.make_task(setting, n_long, 50, np.random.default_rng(8))
+x_long, y_long = bottleneck.make_task(setting, n_long, 50, np.random.default_rng(8))
 initial = {}
 for attention in (None, "dot"):
     torch.manual_seed(setting.seed)
@@ -620,7 +620,7 @@ trained = {attention: gradient_by_position(result.by_length[-1].model, x_probe, 
 
 fig, (ax_init, ax_trained) = plt.subplots(1, 2, figsize=(11, 3.8), constrained_layout=True)
 for attention, style in ((None, "o-"), ("dot", "s--")):
-    label = seq2seq.describe(attention=attention)
+    label = bottleneck.describe(attention=attention)
     ax_init.semilogy(np.arange(1, n_long + 1), initial[attention], style, ms=4, label=label)
     ax_trained.semilogy(np.arange(1, longest + 1), trained[attention], style, label=label)
 ax_init.set(xlabel="input position i (the encoder ends at i = 30)", ylabel="||d logits / d e_i||",
@@ -633,7 +633,7 @@ plt.show()
 
 # %% tags=["nbval-ignore-output"]
 for attention in (None, "dot"):
-    print(f"{seq2seq.describe(attention=attention):<24} gradient at x_1 / gradient at x_n:  "
+    print(f"{bottleneck.describe(attention=attention):<24} gradient at x_1 / gradient at x_n:  "
           f"untrained, n = {n_long}: {initial[attention][0] / initial[attention][-1]:.1e}   "
           f"trained, n = {longest}: {trained[attention][0] / trained[attention][-1]:.2f}")
 

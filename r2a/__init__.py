@@ -1,18 +1,26 @@
 """r2a: the small helper package shared by the lectures of *From Recurrence to Attention*.
 
 Lectures import it instead of pasting the same code; every public function is covered by the
-unit tests in ``tests/``, so an old lecture does not silently break when a helper changes.
+unit tests in ``tests/r2a``, so an old lecture does not silently break when a helper changes.
 
     import r2a
     rng = r2a.setup(seed=0)          # seeds, one thread, course plot style
     r2a.cmp("h_T", ours, torch_ref)  # one-line check against a reference
 
-Modules: ``reproducibility`` (setup), ``checks`` (cmp), ``data`` (toy tasks), ``timing``
-(wall-clock and scaling exponents), ``graphs`` (dependency depth and path length), ``plotting``
-(style, heatmaps, attention grids, log-log fits), ``training`` (the shared training loop),
-``recurrent`` (RNN Jacobians, gradient norm by input position, RNN/LSTM classifiers),
-``seq2seq`` (encoder-decoder with optional attention, and the bottleneck experiment),
-``attention_models`` (small self-attention models), ``notebooks`` (the .py/.ipynb twin tooling).
+Modules, by what they hold:
+
+* helpers: ``reproducibility`` (``setup``), ``checks`` (``cmp``, ``changed_arguments``), ``data``
+  (toy tasks), ``timing`` (wall-clock and scaling exponents), ``graphs`` (dependency depth and
+  path length), ``training`` (the shared training loop);
+* models: ``recurrent`` (RNN Jacobians, gradient norm by input position, RNN/LSTM classifiers),
+  ``seq2seq`` (GRU encoder-decoder with a fixed context or attention), ``attention_models``
+  (small self-attention models);
+* experiments: ``bottleneck`` (the context-bottleneck sweep of Lectures 3 and 4);
+* figures: ``plotting`` (course style, heatmaps, attention grids, log-log fits, sweep curves),
+  ``diagrams`` (dependency graphs and the encoder-decoder, drawn).
+
+It needs only numpy, matplotlib and torch, so ``pip install`` of the repository is all Colab
+needs; the course tooling (``coursetools``) and the autograder are not part of it.
 """
 import os as _os
 

@@ -30,14 +30,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._validation import check_positive_int
+
 __all__ = ["SelfAttentionBlock", "SelfAttentionEncoder", "SelfAttentionClassifier", "SelfAttentionTagger",
            "tagging_loss"]
-
-
-def _check_positive_int(**values):
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 class SelfAttentionBlock(nn.Module):
@@ -48,7 +44,7 @@ class SelfAttentionBlock(nn.Module):
 
     def __init__(self, d_model, num_heads, ff_mult=2, causal=False):
         super().__init__()
-        _check_positive_int(d_model=d_model, num_heads=num_heads, ff_mult=ff_mult)
+        check_positive_int(d_model=d_model, num_heads=num_heads, ff_mult=ff_mult)
         if d_model % num_heads:
             raise ValueError(f"num_heads ({num_heads}) must divide d_model ({d_model})")
         self.causal = causal
@@ -81,8 +77,8 @@ class SelfAttentionEncoder(nn.Module):
     def __init__(self, vocab_size, d_model=32, num_heads=2, num_layers=2, max_len=256, positions="learned",
                  causal=False, ff_mult=2):
         super().__init__()
-        _check_positive_int(vocab_size=vocab_size, d_model=d_model, num_heads=num_heads,
-                            num_layers=num_layers, max_len=max_len)
+        check_positive_int(vocab_size=vocab_size, d_model=d_model, num_heads=num_heads,
+                           num_layers=num_layers, max_len=max_len)
         self.max_len = max_len
         self.embedding = nn.Embedding(vocab_size, d_model)
         self.position_embedding = None
@@ -134,7 +130,7 @@ class _ReadoutModel(nn.Module):
 
     def __init__(self, vocab_size, n_classes, **encoder_options):
         super().__init__()
-        _check_positive_int(n_classes=n_classes)
+        check_positive_int(n_classes=n_classes)
         self.encoder = SelfAttentionEncoder(vocab_size, **encoder_options)
         self.readout = nn.Linear(self.encoder.embedding.embedding_dim, n_classes)
 

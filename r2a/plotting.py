@@ -1,4 +1,13 @@
-"""The course's plot style and the few figure types several lectures draw."""
+"""The course's plot style and the plots of measurements that several lectures draw.
+
+* ``use_course_style``: the style every lecture applies (``r2a.setup`` calls it);
+* ``heatmap``, ``attention_grid``: matrices, such as attention weights, as images;
+* ``loglog_fit``: a power law fitted to measurements, with its slope in the legend;
+* ``plot_sweep`` (and its two panels, ``plot_sweep_by_length``, ``plot_sweep_by_hidden``): the
+  accuracy curves of the bottleneck experiment, ``r2a.bottleneck.SweepResult``.
+
+Schematic drawings of models, rather than of measurements, are in ``r2a.diagrams``.
+"""
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -87,32 +96,53 @@ def loglog_fit(ax, sizes, values, label, **style):
     return slope
 
 
-def draw_dependency_graph(ax, graph, depth, title=None):
-    """Draw a sequence layer's dependency graph with each node labelled by its depth.
+# -- the bottleneck experiment (r2a.bottleneck) ---------------------------------------------------
 
-    Inputs (``x``) sit on the bottom row, computed nodes (``h`` or ``y``) on the top row; an initial
-    state ``h_0`` sits at position 0. Edges from a node's parents are drawn as arrows.
-    """
-    def place(node):
-        kind, position = node
-        return position, 0.0 if kind == "x" else 1.0
+_SWEEP_STYLES = ("o-", "s--", "^-.", "D:", "v-")
 
-    for node, parents in graph.items():
-        for parent in parents:
-            (x0, y0), (x1, y1) = place(parent), place(node)
-            ax.annotate("", xy=(x1, y1 - 0.09 if y1 > y0 else y1), xytext=(x0, y0 + 0.09 if y1 > y0 else y0),
-                        arrowprops=dict(arrowstyle="-|>", color="0.55", lw=0.7, shrinkA=6, shrinkB=6))
-    for node in graph:
-        x, y = place(node)
-        computed = depth[node] > 0
-        ax.scatter([x], [y], s=420, zorder=3, color="#d62728" if computed else "#1f77b4",
-                   edgecolor="black", linewidth=0.6)
-        ax.text(x, y, str(depth[node]), ha="center", va="center", color="white", fontsize=9,
-                fontweight="bold", zorder=4)
-    ax.set_ylim(-0.4, 1.4)
-    ax.set_yticks([0, 1])
-    ax.set_yticklabels(["inputs", "computed"])
-    ax.set_xlabel("position")
-    ax.grid(False)
-    if title:
-        ax.set_title(title)
+
+def _chance_line_and_accuracy_axis(ax, experiment):
+    ax.axhline(1 / experiment.vocab_size, color="0.4", linestyle=":", lw=1,
+               label=f"chance (1/{experiment.vocab_size})")
+    ax.set_ylim(0, 1.03)
+    ax.set_ylabel("token accuracy, fresh data")
+
+
+def plot_sweep_by_length(ax, results):
+    """Accuracy against input length, one curve per ``SweepResult`` (same lengths, hidden size)."""
+    first = _same_sweep(results, lambda s: (s.experiment, s.lengths, s.hidden_size))
+    for style, r in zip(_SWEEP_STYLES, results):
+        ax.plot(first.lengths, r.accuracy_by_length(), style, label=r.label)
+    _chance_line_and_accuracy_axis(ax, first.experiment)
+    ax.set(xlabel="input length n", xticks=list(first.lengths), title=f"hidden size d = {first.hidden_size}")
+
+
+def plot_sweep_by_hidden(ax, results):
+    """Accuracy against hidden size, one curve per ``SweepResult`` (same sizes, length)."""
+    first = _same_sweep(results, lambda s: (s.experiment, s.hidden_sizes, s.length))
+    for style, r in zip(_SWEEP_STYLES, results):
+        ax.plot(first.hidden_sizes, r.accuracy_by_hidden(), style, label=r.label)
+    _chance_line_and_accuracy_axis(ax, first.experiment)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(first.hidden_sizes), [str(d) for d in first.hidden_sizes])
+    ax.minorticks_off()
+    ax.set(xlabel="hidden size d (log scale)", title=f"input length n = {first.length}")
+
+
+def plot_sweep(results):
+    """Both panels side by side; every result must come from the same ``Sweep``. Returns the figure."""
+    _same_sweep(results, lambda s: s)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    plot_sweep_by_length(left, results)
+    plot_sweep_by_hidden(right, results)
+    left.legend()
+    return fig
+
+
+def _same_sweep(results, key):
+    """The sweep shared by ``results``, after checking they agree on what ``key`` picks out."""
+    if not results:
+        raise ValueError("need at least one SweepResult to plot")
+    if any(key(r.sweep) != key(results[0].sweep) for r in results):
+        raise ValueError("these results come from different experiments; their curves are not comparable")
+    return results[0].sweep

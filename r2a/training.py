@@ -1,8 +1,8 @@
 """A deliberately small training loop shared by every lecture that trains a model.
 
 It records what the lectures plot: the loss and the gradient norm (before any clipping) at every
-step. Models, data and losses stay in the lectures (or in ``r2a.recurrent`` / ``r2a.seq2seq``), so
-the loop is the only thing shared.
+step. Models, data and losses stay in the lectures (or in the model modules ``r2a.recurrent``,
+``r2a.seq2seq`` and ``r2a.attention_models``), so the loop is the only thing shared.
 """
 import math
 
