@@ -22,7 +22,7 @@ DETERMINISTIC_ENV := $(shell $(PYTHON) -c 'import tomllib; print(" ".join(f"{k}=
 $(foreach setting,$(DETERMINISTIC_ENV),$(eval export $(setting)))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-fast notebooks assignments site bench-grade fuzz-grade lock clean
+.PHONY: help install lab test test-fast notebooks assignments site bench-autograde bench-grade fuzz-grade lock clean
 
 help:
 	@echo "make lab        set up (first time only) and open JupyterLab at the course root"
@@ -32,6 +32,7 @@ help:
 	@echo "make notebooks  re-execute every notebook from its .py twin (NB=lectures/01_....py for one)"
 	@echo "make assignments  rebuild the solution notebooks and regenerate the student versions with nbgrader"
 	@echo "make site       render the executed lectures and the assignments to a static site in build/site/"
+	@echo "make bench-autograde  time each assignment's autograde against its 60 s budget"
 	@echo "make bench-grade  time the autograder against plain nbgrader autograde on 40 submissions"
 	@echo "make fuzz-grade N=5000  fuzz the autograder with N mutated notebooks (N/100 graded as classes)"
 	@echo "make lock       re-resolve requirements.in into the lock file requirements.txt"
@@ -78,7 +79,11 @@ assignments: install
 site: install
 	$(BIN)/python -m coursetools.site --out build/site
 
-# A benchmark, not a test: 40 generated submissions graded by both, scores compared, ratio printed.
+# Benchmarks, not tests. Each assignment's autograde against its 60 s budget:
+bench-autograde: install
+	$(BIN)/python -m tests.benchmarks.bench_autograde $(ASSIGNMENT)
+
+# 40 generated submissions graded by both, scores compared, ratio printed.
 bench-grade: install
 	$(BIN)/python -m tests.benchmarks.bench_grade $(ASSIGNMENT)
 

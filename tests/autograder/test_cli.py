@@ -92,6 +92,7 @@ def one_line_error(done, *fragments):
 
 # ---- 1. bad command lines --------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_bad_command_lines_get_one_line_and_status_2(tmp_path):
     course = Course(tmp_path)
     submissions = course.students({"alice": SOLUTIONS})
@@ -136,6 +137,7 @@ def test_bad_command_lines_get_one_line_and_status_2(tmp_path):
     assert not (course.folder / "submitted").exists() and not course.out.exists()
 
 
+@pytest.mark.slow
 def test_bad_input_is_refused_before_the_gradebook_is_touched(tmp_path):
     """A gradebook file that is not a database, and a class folder with no student in it."""
     course = Course(tmp_path)
@@ -149,6 +151,8 @@ def test_bad_input_is_refused_before_the_gradebook_is_touched(tmp_path):
 
 # ---- 2. the grading log, the summary and the exit status -------------------------------------
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_failures_go_to_the_log_and_the_summary_counts_every_status(tmp_path, released):
     course = Course(tmp_path, released)
     submissions = course.students({"alice": SOLUTIONS, "bob": SOLUTIONS,
@@ -186,6 +190,7 @@ def test_failures_go_to_the_log_and_the_summary_counts_every_status(tmp_path, re
     assert "no failures" in log.read_text()
 
 
+@pytest.mark.slow
 def test_an_error_result_has_its_traceback_in_the_log(tmp_path, released, monkeypatch, capsys):
     """A submission the grader itself fails on (pipeline's error status) is logged with its details."""
     course = Course(tmp_path, released)
@@ -205,6 +210,8 @@ def test_an_error_result_has_its_traceback_in_the_log(tmp_path, released, monkey
 
 # ---- 3. hidden tests stay hidden -------------------------------------------------------------
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_hidden_tests_stay_hidden_by_default(tmp_path):
     spec = assignments.from_solutions(A1)
     notebook = student_notebook(A1, {**SOLUTIONS, "rnn_forward": WRONG_RNN})
@@ -268,6 +275,8 @@ def _no_active_content(text):
     return not any(bad in lowered for bad in ("<script", "onerror", "onload", "javascript:", "application/javascript"))
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_graded_notebook_has_no_active_content(tmp_path, released):
     course = Course(tmp_path, released)
     submissions = course.students({"mallory": _hostile_notebook()})
@@ -361,6 +370,8 @@ def test_matplotlib_svg_survives():
 
 # ---- 5. control characters never reach the terminal ------------------------------------------
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_no_control_characters_on_the_terminal(tmp_path, released):
     course = Course(tmp_path, released)
     noisy = {**SOLUTIONS, "rnn_forward": "import sys\ndef rnn_forward(X, h0, W_x, W_h, b):\n"
@@ -398,6 +409,8 @@ def _lock_is_held(course):
         return False
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_two_graders_on_one_course_take_turns(tmp_path, released):
     course = Course(tmp_path, released)
     submissions = course.students({"alice": SOLUTIONS, "bob": {**SOLUTIONS, "rnn_forward": WRONG_RNN},
@@ -436,6 +449,8 @@ def _fully_recorded(course):
     return {student for student, grades, scored in rows if scored >= tests}
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_a_grader_killed_mid_class_and_run_again_loses_and_doubles_nothing(tmp_path, released):
     course = Course(tmp_path, released)
     wrong = {**SOLUTIONS, "rnn_forward": WRONG_RNN}

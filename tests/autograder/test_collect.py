@@ -297,6 +297,7 @@ def result_for(student, path="", timestamp=0.0, status=Status.OK, autograded=SOL
                   path=str(path), timestamp=timestamp)
 
 
+@pytest.mark.slow
 def test_grading_in_submitted_keeps_nbgrader_timestamp(course, tmp_path):
     db = f"sqlite:///{course / 'gradebook.db'}"
     stamp = course / "submitted" / "bob" / A1 / "timestamp.txt"
@@ -320,6 +321,7 @@ def test_grading_in_submitted_keeps_nbgrader_timestamp(course, tmp_path):
         assert gradebook.find_submission(A1, "eve").timestamp == datetime.datetime(2021, 6, 7, 8)
 
 
+@pytest.mark.slow
 def test_a_result_the_gradebook_refuses_becomes_an_error_in_grades_csv(course):
     db = f"sqlite:///{course / 'gradebook.db'}"
     writer = GradebookWriter(db, course, assignments.from_gradebook(A1, db))
@@ -336,6 +338,7 @@ def test_a_result_the_gradebook_refuses_becomes_an_error_in_grades_csv(course):
             gradebook.find_submission(A1, "mallory")
 
 
+@pytest.mark.slow
 def test_late_penalty_is_reset_when_no_longer_late(course):
     db = f"sqlite:///{course / 'gradebook.db'}"
     with Gradebook(db) as gradebook:
@@ -366,6 +369,8 @@ def gradebook_view(db):
                 for s in gradebook.assignment_submissions(A1)}
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_late_penalties_and_scores_equal_nbgrader_autograde(released, tmp_path):
     theirs, ours = tmp_path / "nbgrader-course", tmp_path / "our-course"
     shutil.copytree(released, theirs)

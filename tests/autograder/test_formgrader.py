@@ -67,6 +67,7 @@ def column(rows, index):
     return [row.locator("td").nth(index).inner_text().strip() for row in rows]
 
 
+@pytest.mark.slow
 def test_manage_assignments_lists_the_four_assignments(lab, open_page):
     page, formgrader = open_formgrader(open_page, lab)
     rows = table_rows(formgrader, "Manage Assignments")
@@ -74,6 +75,7 @@ def test_manage_assignments_lists_the_four_assignments(lab, open_page):
     assert page.console_errors == []
 
 
+@pytest.mark.slow
 def test_manual_grading_lists_the_released_assignments_with_their_points(lab, open_page):
     page, formgrader = open_formgrader(open_page, lab)
     formgrader.locator("a", has_text="Manual Grading").first.click()

@@ -191,6 +191,7 @@ def test_unknown_cell_types_become_raw_cells(cell_type):
 
 # -- the properties ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 @settings(QUICK, max_examples=300)
 @given(fuzz.cases(), st.lists(st.sampled_from(fuzz.VERDICTS), max_size=20))
 def test_parse_restore_and_score_whatever_is_submitted(case, verdicts):
@@ -201,6 +202,8 @@ def test_parse_restore_and_score_whatever_is_submitted(case, verdicts):
     fuzz.check_case(case, verdicts)
 
 
+@pytest.mark.root
+@pytest.mark.slow
 @settings(QUICK, max_examples=4, phases=fuzz.NO_SHRINKING)
 @given(fuzz.classes(), st.sampled_from([1, 2]))
 def test_whole_classes_are_graded(batch, workers):

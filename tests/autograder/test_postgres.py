@@ -47,6 +47,8 @@ def postgres_url():
     shutil.rmtree(data, ignore_errors=True)
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_grades_recorded_in_postgresql(postgres_url, tmp_path):
     from nbgrader.api import Gradebook
 

@@ -42,12 +42,14 @@ def validate(open_page, base, notebook):
     return dialog.inner_text()
 
 
+@pytest.mark.slow
 def test_validate_reports_the_failing_cells_of_an_unanswered_assignment(lab, open_page):
     result = validate(open_page, lab, "released.ipynb")
     assert "The following cell failed" in result
     assert "NotImplementedError" in result and "answer_q1" in result
 
 
+@pytest.mark.slow
 def test_validate_passes_a_solved_assignment(lab, open_page):
     result = validate(open_page, lab, "solved.ipynb")
     assert "Success! Your notebook passes all the tests." in result, result[:2000]

@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -22,7 +21,6 @@ from tests.helpers import COURSE
 
 ROOT = COURSE.root
 BIN = Path(sys.executable).parent
-AUTOGRADE_BUDGET_SECONDS = 60
 
 
 def nbgrader(course, *args):
@@ -56,10 +54,8 @@ def course(request, tmp_path_factory):
         target = course / "submitted" / student / assignment / released.name
         target.parent.mkdir(parents=True)
         nbformat.write(nb, str(target))
-    start = time.perf_counter()
     nbgrader(course, "autograde", assignment, "--force", "--Autograde.create_student=True")
-    seconds = time.perf_counter() - start
-    return {"assignment": assignment, "root": course, "released": released, "seconds": seconds}
+    return {"assignment": assignment, "root": course, "released": released}
 
 
 def autograded_scores(course, student):
@@ -68,6 +64,7 @@ def autograded_scores(course, student):
         return {g.name: (g.score, g.max_score) for g in notebook.grades if g.auto_score is not None}
 
 
+@pytest.mark.slow  # nbgrader generate_assignment and autograde, once per assignment
 def test_committed_student_version_is_what_nbgrader_generates_today(course):
     committed = ROOT / "assignments" / course["assignment"] / course["released"].name
     assert committed.exists(), f"{committed} is missing: run `make assignments`"
@@ -77,6 +74,7 @@ def test_committed_student_version_is_what_nbgrader_generates_today(course):
     assert not extra, "the committed student folder holds different files from nbgrader's"
 
 
+@pytest.mark.slow  # nbgrader generate_assignment and autograde, once per assignment
 def test_solutions_earn_every_autograded_point(course):
     scores = autograded_scores(course, "perfect")
     assert scores, "no autograded cells were recorded"
@@ -84,14 +82,10 @@ def test_solutions_earn_every_autograded_point(course):
     assert not lost, f"the filled-in solutions lose points under nbgrader autograde: {lost}"
 
 
+@pytest.mark.slow  # nbgrader generate_assignment and autograde, once per assignment
 def test_released_version_earns_nothing(course):
     free = {k: v for k, v in autograded_scores(course, "as_released").items() if v[0] != 0}
     assert not free, f"free points in the released version: {free}"
-
-
-def test_autograde_fits_the_time_budget(course):
-    # two submissions were graded; the budget is per submission
-    assert course["seconds"] / 2 < AUTOGRADE_BUDGET_SECONDS
 
 
 MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS|MARK SCHEME")

@@ -85,6 +85,7 @@ def wait_until_run_ends(page, seconds):
     kernel_status(page, "Idle").wait_for(timeout=30_000)
 
 
+@pytest.mark.slow
 def test_a_learner_runs_lecture_1_from_top_to_bottom(lab, open_page):
     page = open_page(1400, 900)
     page.goto(f"{lab.base}/lab/workspaces/lecture/tree/{urllib.parse.quote(LECTURE)}?token={TOKEN}")

@@ -1,6 +1,8 @@
 """`make lab` must honour PORT= and BROWSER=no, and serve JupyterLab with nbgrader enabled."""
 import subprocess
 
+import pytest
+
 from tests.helpers.lab_server import TOKEN, fetch, free_port, isolated_env, running
 from tests.helpers import COURSE
 
@@ -18,6 +20,7 @@ def test_lab_passes_port_and_headless_flag():
     assert "--port=8888" in dry_run()
 
 
+@pytest.mark.slow
 def test_make_lab_serves_jupyterlab_with_nbgrader(tmp_path):
     port = free_port()
     with running(["make", "lab", "BROWSER=no", f"PORT={port}"], port, ROOT, isolated_env(tmp_path)) as base:

@@ -55,6 +55,7 @@ def parsed(path: Path) -> Links:
 
 # ---- the build ---------------------------------------------------------------------------------
 
+@pytest.mark.slow  # builds the whole site once per module
 def test_every_notebook_becomes_a_page_and_a_download(built):
     for page in PAGES:
         assert (built / page).is_file(), page
@@ -68,6 +69,7 @@ def test_assignments_come_right_after_the_lectures_they_need():
                      "Lecture 5", "Lecture 6", "Assignment 3", "Assignment 4"]
 
 
+@pytest.mark.slow  # builds the whole site once per module
 def test_the_index_shows_each_lectures_goals_and_measured_time(built):
     index = (built / "index.html").read_text()
     for declared, path in zip(COURSE.lectures, LECTURES):
@@ -80,6 +82,7 @@ def test_the_index_shows_each_lectures_goals_and_measured_time(built):
     assert "AMD EPYC" in index or "cores" in index  # the machine the times were measured on
 
 
+@pytest.mark.slow  # builds the whole site once per module
 def test_every_page_loads_only_files_of_the_site_and_every_local_link_resolves(built):
     for page in PAGES:
         links = parsed(built / page)
@@ -93,6 +96,7 @@ def test_every_page_loads_only_files_of_the_site_and_every_local_link_resolves(b
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", css) and "@import" not in css
 
 
+@pytest.mark.slow  # builds the whole site once per module
 def test_pages_link_each_notebook_to_colab_and_binder(built):
     for path in LECTURES:
         links = parsed(built / "lectures" / f"{path.stem}.html").links
@@ -158,6 +162,7 @@ def expected_images(page) -> int:
 
 
 @pytest.mark.parametrize("page", PAGES)
+@pytest.mark.slow  # builds the whole site once per module
 def test_a_page_reads_correctly_offline_on_a_laptop_and_a_phone(open_page, built, page):
     browser_page = open_offline(open_page, built, page, LAPTOP)
     assert browser_page.outside == [], "the page asked the network for these"
@@ -194,6 +199,7 @@ def self_check_answers_are_folded_until_asked_for(browser_page):
     first.locator("summary").click()
 
 
+@pytest.mark.slow  # builds the whole site once per module
 def test_the_pager_walks_the_course_in_order(open_page, built):
     browser_page = open_page(*LAPTOP)
     browser_page.goto((built / "index.html").as_uri())
