@@ -24,11 +24,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import COURSE
+
+ROOT = COURSE.root
 LOCK = ROOT / "requirements.txt"
 DECLARED = {"numpy", "matplotlib", "torch"}  # all r2a may need: Colab has these three already
 # Where the lectures' API is used: every r2a import of these files must work in the clean venv.
-CALLERS = sorted(ROOT.glob("lectures/*.py")) + sorted(ROOT.glob("solutions/*/*.py"))
+CALLERS = [ROOT / path for path in COURSE.notebook_twins()]
 # Generous: this machine is shared; torch's wheel alone is a few hundred megabytes to unpack.
 VENV_TIMEOUT, PIP_TIMEOUT, PROBE_TIMEOUT = 300, 900, 300
 SCRATCH_BYTES = 4 * 2 ** 30  # the venv needs about 1 GiB; leave the machine the rest
