@@ -31,8 +31,23 @@ COURSE_STYLE = {
 
 
 def use_course_style() -> None:
-    """Apply the course style to every figure drawn after this call."""
+    """Apply the course style to every figure drawn after this call; in a notebook, also draw
+    figures at twice the pixel density, shown at the same size (180 dpi: crisp on any screen)."""
     mpl.rcParams.update(COURSE_STYLE)
+    _crisp_inline_figures()
+
+
+def _crisp_inline_figures() -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: no notebook figures to format
+        return
+    shell = get_ipython()
+    if shell is None or "IPKernelApp" not in getattr(shell, "config", {}):
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("retina")
 
 
 def heatmap(ax, matrix, x_labels=None, y_labels=None, vmin=None, vmax=None, cmap=None,
