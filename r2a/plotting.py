@@ -8,6 +8,8 @@
 
 Schematic drawings of models, rather than of measurements, are in ``r2a.diagrams``.
 """
+import sys
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -38,16 +40,10 @@ def use_course_style() -> None:
 
 
 def _crisp_inline_figures() -> None:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # plain Python: no notebook figures to format
-        return
-    shell = get_ipython()
-    if shell is None or "IPKernelApp" not in getattr(shell, "config", {}):
-        return
-    from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-    set_matplotlib_formats("retina")
+    ipython = sys.modules.get("IPython")  # loaded only when running inside IPython or Jupyter
+    shell = ipython.get_ipython() if ipython else None
+    if shell is not None and "IPKernelApp" in shell.config:
+        shell.run_line_magic("config", "InlineBackend.figure_formats = ['retina']")
 
 
 def heatmap(ax, matrix, x_labels=None, y_labels=None, vmin=None, vmax=None, cmap=None,
