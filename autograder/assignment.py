@@ -7,11 +7,13 @@ version in ``solutions/`` for a self-check (``from_solutions``): those are the c
 cannot have touched.
 """
 import dataclasses
-import re
 
 import nbformat
 
-MCQ_ANSWER = re.compile(r"^answer_(q\w+)$")
+from autograder import model
+
+# nbgrader.utils is imported where it is used: importing nbgrader takes seconds, and the jailed test
+# runner imports this module (for nbgrader_meta) without needing it.
 
 
 def nbgrader_meta(cell):
@@ -21,11 +23,34 @@ def nbgrader_meta(cell):
     return meta if isinstance(meta, dict) else {}
 
 
-def is_test(cell):
-    """An autograded test cell: a code cell marked grade (not solution) with a grade_id that is a string."""
+def graded_view(cell):
+    """``cell`` as nbgrader.utils can read it whatever it holds: its type, and its nbgrader metadata
+    when that is an object with a grade_id that is a non-empty string (else none: such a cell is no
+    cell of an assignment). ``utils.is_grade``, ``is_solution``, ``is_locked`` and ``is_task`` then
+    judge any cell, a hostile one included."""
     meta = nbgrader_meta(cell)
-    return (isinstance(cell, dict) and cell.get("cell_type") == "code" and bool(meta.get("grade"))
-            and not meta.get("solution") and isinstance(meta.get("grade_id"), str) and bool(meta["grade_id"]))
+    grade_id = meta.get("grade_id")
+    view = nbformat.NotebookNode(cell_type=cell.get("cell_type") if isinstance(cell, dict) else None,
+                                 metadata=nbformat.NotebookNode())
+    if isinstance(grade_id, str) and grade_id:
+        view.metadata["nbgrader"] = nbformat.NotebookNode(meta)
+    return view
+
+
+def is_test(cell):
+    """An autograded test cell: a code cell nbgrader grades (grade, not solution), with a grade_id."""
+    from nbgrader import utils
+
+    view = graded_view(cell)
+    return view.cell_type == "code" and bool(utils.is_grade(view)) and not utils.is_solution(view)
+
+
+def locked_ids(cells):
+    """grade_ids of the cells nbgrader overwrites with their pristine source (``utils.is_locked``):
+    test cells, locked cells and task cells."""
+    from nbgrader import utils
+
+    return {nbgrader_meta(c)["grade_id"] for c in cells if utils.is_locked(graded_view(c))}
 
 
 @dataclasses.dataclass
@@ -45,22 +70,21 @@ class Assignment:
 
     @property
     def multiple_choice(self):
-        """{question id: grade_id of its answer cell}, e.g. {"q1": "answer_q1"}."""
-        return {m.group(1): a for a in self.answers if (m := MCQ_ANSWER.match(a))}
+        """{question id: grade_id of its answer cell}, e.g. {"q1": "answer_q1"} (model.choice_question)."""
+        return {q: a for a in self.answers if (q := model.choice_question(a))}
 
     def correct_choice(self, question):
-        """The letter a multiple-choice test accepts, read from its pristine test cell."""
-        for grade_id, source in self.pristine.items():
-            if grade_id.startswith(f"test_answer_{question}"):
-                found = re.search(rf'answer_{question}\s*==\s*["\']([A-D])["\']', source)
-                if found:
-                    return found.group(1)
+        """The letter a multiple-choice question's test accepts, read from its pristine test cell."""
+        for grade_id in self.tests:
+            if self.question_of(grade_id) == model.choice_cell(question):
+                letter = model.accepted_choice(question, self.pristine[grade_id])
+                if letter:
+                    return letter
         return None
 
     def question_of(self, test_id):
-        """The graded function or question a test cell belongs to (grading contract: test_<name>...)."""
-        candidates = [a for a in self.answers if test_id == f"test_{a}" or test_id.startswith(f"test_{a}_")]
-        return max(candidates, key=len) if candidates else test_id.removeprefix("test_")
+        """The graded function or question a test cell belongs to (model.question_of)."""
+        return model.question_of(test_id, self.answers)
 
 
 def the_course(course=None):
@@ -86,21 +110,24 @@ def _released(name, course):
 
 
 def _build(name, released, pristine):
+    from nbgrader import utils
+
     # Only cells students must not change are restored; answer cells stay as the student wrote them.
-    locked = {nbgrader_meta(c)["grade_id"] for c in released.cells
-              if nbgrader_meta(c).get("grade_id") and (nbgrader_meta(c).get("locked") or is_test(c))}
+    locked = locked_ids(released.cells)
     pristine = {g: s for g, s in pristine.items() if g in locked}
     tests, manual, answers, setup = {}, {}, [], []
     for cell in released.cells:
-        meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
+        view = graded_view(cell)
+        if "nbgrader" not in view.metadata:
+            continue
+        grade_id, points = view.metadata.nbgrader.grade_id, view.metadata.nbgrader.get("points")
         if is_test(cell):
-            tests[grade_id] = float(meta["points"])
-        elif meta.get("task") or (meta.get("grade") and meta.get("solution")):
-            manual[grade_id] = float(meta["points"])
-        elif meta.get("solution") and cell.cell_type == "code":
+            tests[grade_id] = float(points)
+        elif utils.is_task(view) or (utils.is_grade(view) and utils.is_solution(view)):
+            manual[grade_id] = float(points)
+        elif utils.is_solution(view) and cell.cell_type == "code":
             answers.append(grade_id)
-        elif meta.get("locked") and cell.cell_type == "code" and not answers:
+        elif utils.is_locked(view) and cell.cell_type == "code" and not answers:
             setup.append(pristine.get(grade_id, cell.source))
     missing = [g for g in tests if g not in pristine]
     if missing:
@@ -112,8 +139,8 @@ def from_solutions(name, course=None):
     """The assignment with pristine cells from the instructor version in solutions/."""
     course = the_course(course)
     source = nbformat.read(str(course.solution(name).with_suffix(".ipynb")), as_version=4)
-    pristine = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells
-                if nbgrader_meta(c).get("grade_id") and (nbgrader_meta(c).get("locked") or is_test(c))}
+    locked = locked_ids(source.cells)
+    pristine = {nbgrader_meta(c)["grade_id"]: c.source for c in source.cells if nbgrader_meta(c).get("grade_id") in locked}
     return _build(name, _released(name, course), pristine)
 
 

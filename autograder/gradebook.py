@@ -4,8 +4,11 @@ One writer: only the parent process calls this, one submission at a time, so SQL
 writers ("database is locked" cannot happen) and a PostgreSQL URL works the same way. For each
 graded submission it writes nbgrader's folders (``submitted/`` and ``autograded/``) and the
 scores, so an instructor goes on in formgrader (hand grading of written answers) and with
-``nbgrader export``. Scores come from nbgrader's ``determine_grade`` on the executed cells; a manual
-score a grader already gave is never overwritten (the cell is flagged for review instead).
+``nbgrader export``. The scores and comments are written by nbgrader's own ``SaveAutoGrades`` step
+on the executed cells (``determine_grade``; "No response." for an answer left as released), so the
+gradebook gets exactly what ``nbgrader autograde`` writes; a manual score a grader already gave is
+never overwritten (the cell is flagged for review instead). One submission is one transaction: it
+is recorded whole, or not at all.
 
 Late submissions: the submission time recorded is the submission's own (see collect.py), and the
 late penalty is nbgrader's: its ``AssignLatePenalties`` step runs with the course's nbgrader
@@ -20,18 +23,19 @@ import warnings
 from pathlib import Path
 
 import nbformat
-from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.apps.baseapp import NbGrader
 from nbgrader.exchange.abc.exchange import Exchange
-from nbgrader.preprocessors import AssignLatePenalties
+from nbgrader import preprocessors
+from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Application
 
 from autograder.model import GRADED, Item, Status
 
-# nbgrader's plugin logs each penalty it assigns; the message of the result says it instead.
-QUIET = logging.getLogger("autograder.late_penalties")
+# nbgrader's steps log what they record (each penalty the late plugin assigns, say); the message of
+# the result says what matters instead.
+QUIET = logging.getLogger("autograder.gradebook")
 QUIET.addHandler(logging.NullHandler())
 QUIET.propagate = False
 TIMESTAMP_FORMAT = Exchange.timestamp_format.default_value  # what nbgrader writes in timestamp.txt
@@ -57,6 +61,45 @@ def _replace(path, data):
     temporary.unlink(missing_ok=True)
     temporary.write_bytes(data)
     os.replace(temporary, path)
+
+
+class SaveAutoGrades(preprocessors.SaveAutoGrades):
+    """nbgrader's SaveAutoGrades, on the writer's open gradebook rather than a connection of its own,
+    and with its commits (one per cell) left to the writer, which commits the submission once."""
+
+    def __init__(self, gradebook, **kwargs):
+        super().__init__(**kwargs)
+        self.writer_gradebook = gradebook
+
+    def preprocess(self, nb, resources):
+        # nbgrader's SaveAutoGrades.preprocess, with our gradebook in place of Gradebook(db_url).
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.student_id = resources["nbgrader"]["student"]
+        self.gradebook = _Uncommitted(self.writer_gradebook)
+        return NbGraderPreprocessor.preprocess(self, nb, resources)
+
+
+class _Uncommitted:
+    """A gradebook whose ``db.commit()`` only flushes: the transaction stays the writer's."""
+
+    def __init__(self, gradebook):
+        self._gradebook = gradebook
+        self.db = _Flushing(gradebook.db)
+
+    def __getattr__(self, name):
+        return getattr(self._gradebook, name)
+
+
+class _Flushing:
+    def __init__(self, session):
+        self._session = session
+
+    def commit(self):
+        self._session.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
 
 
 def _duration(seconds):
@@ -112,11 +155,8 @@ class GradebookWriter:
         if result.status == Status.MISSING:
             self._zero(student)
             return
-        for cell in notebook.cells:
-            if utils.is_grade(cell):
-                self._save_grade(cell, student)
-            if utils.is_solution(cell) or utils.is_task(cell):
-                self._save_comment(cell, student)
+        resources = {"nbgrader": {"notebook": self.assignment.notebook, "assignment": name, "student": student}}
+        SaveAutoGrades(self.gradebook, log=QUIET).preprocess(notebook, resources)
         self.gradebook.db.commit()
         self._late_penalty(notebook, result)
 
@@ -169,18 +209,6 @@ class GradebookWriter:
         temporary = autograded / f".{self.assignment.notebook}.ipynb.partial"
         temporary.write_text(result.autograded)
         os.replace(temporary, autograded / f"{self.assignment.notebook}.ipynb")
-
-    def _save_grade(self, cell, student):
-        grade = self.gradebook.find_grade(cell.metadata.nbgrader.grade_id, self.assignment.notebook,
-                                          self.assignment.name, student)
-        grade.auto_score, _ = utils.determine_grade(cell)
-        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-
-    def _save_comment(self, cell, student):
-        comment = self.gradebook.find_comment(cell.metadata.nbgrader.grade_id, self.assignment.notebook,
-                                              self.assignment.name, student)
-        unchanged = cell.metadata.nbgrader.get("checksum") == utils.compute_checksum(cell)
-        comment.auto_comment = "No response." if unchanged and not utils.is_task(cell) else None
 
     def _zero(self, student):
         """A missing notebook scores 0 everywhere, as nbgrader records it."""

@@ -11,7 +11,7 @@ import traceback
 import nbformat
 
 from autograder import collect, restore, runner, score
-from autograder.model import Item, Result, Status
+from autograder.model import Item, Result, Status, as_choice
 from autograder.sandbox import Limits
 
 
@@ -49,8 +49,7 @@ def _grade(assignment, submission, limits, uid):
     incidents, choices = runner.run_notebook(notebook, assignment, limits, uid)
     result = Result(submission.student_id, Status.OK, "", max_score=assignment.max_score,
                     submitted=submission.data, path=submission.path, timestamp=submission.timestamp)
-    result.choices = {q: choices.get(a) if choices.get(a) in ("A", "B", "C", "D") else None
-                      for q, a in assignment.multiple_choice.items()}
+    result.choices = {q: as_choice(choices.get(a)) for q, a in assignment.multiple_choice.items()}
     result.items = score.items(notebook, assignment)
     result.score = sum(item.score for item in result.items if item.score is not None)
     result.status, result.message = score.status_and_message(incidents, tampered, submission.notes + read_notes + notes)

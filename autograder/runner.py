@@ -38,6 +38,7 @@ import threading
 import time
 
 from autograder import sandbox, wire
+from autograder.model import Status
 from autograder.sandbox import Jailed, Limits, Sandbox, SandboxUnavailable
 
 #: The template and its child together: numpy, torch and the tests' own arrays.
@@ -210,7 +211,7 @@ def parse_verdict(message, plan, limits):
     if not isinstance(incidents, list) or len(incidents) > len(plan["cells"]):
         fail("too many incidents")
     for incident in incidents:
-        if not (isinstance(incident, list) and len(incident) == 3 and incident[0] in ("timeout", "crashed")
+        if not (isinstance(incident, list) and len(incident) == 3 and incident[0] in (Status.TIMEOUT, Status.CRASHED)
                 and _short_string(incident[1], 300) and _short_string(incident[2], 3000)):
             fail("a malformed incident")
     if not isinstance(values, dict) or not set(values) <= set(plan["read"]) \

@@ -50,12 +50,13 @@ def by_question(items, assignment):
     """{question: (earned, possible, grade_ids of its cells that lost points)}, autograded items only,
     in notebook order; a question is a graded function or multiple-choice answer."""
     questions = {}
-    for grade_id, earned, points in items:
-        if earned is None:
+    for item in items:
+        if item.score is None:
             continue
-        got, possible, failed = questions.get(assignment.question_of(grade_id), (0.0, 0.0, []))
-        questions[assignment.question_of(grade_id)] = (got + earned, possible + points,
-                                                       failed + ([grade_id] if earned < points else []))
+        question = assignment.question_of(item.grade_id)
+        got, possible, failed = questions.get(question, (0.0, 0.0, []))
+        questions[question] = (got + item.score, possible + item.max_score,
+                               failed + ([item.grade_id] if item.score < item.max_score else []))
     return questions
 
 

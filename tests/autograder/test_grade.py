@@ -97,7 +97,7 @@ def test_hostile_students_do_not_change_other_grades(graded_corpus, tmp_path):
     result, = grade_all(spec, collect.collect(alone, A1, A1), sandbox.Limits(cell_seconds=3), workers=1, progress=False)
     items = read_csv(graded_corpus["base"] / "out" / "items.csv")
     in_class = [(r["grade_id"], r["score"]) for r in items if r["student_id"] == "solved"]
-    assert in_class == [(g, "" if s is None else f"{s:g}") for g, s, _ in result.items]
+    assert in_class == [(i.grade_id, "" if i.score is None else f"{i.score:g}") for i in result.items]
 
 
 def test_output_caps_hold_for_replies(graded_corpus):
@@ -158,7 +158,7 @@ def test_scores_match_the_in_process_harness(assignment):
         released = {g: c.source for g, c in ((c.metadata.get("nbgrader", {}).get("grade_id"), c)
                                               for c in notebook.cells) if g in answers or g in spec.answers}
         expected = score(assignment, {g: released[g] for g in spec.answers if g in released})
-        assert {g: s for g, s, _ in result.items if s is not None} == {g: e for g, (e, _) in expected.items()}
+        assert {i.grade_id: i.score for i in result.items if i.score is not None} == {g: e for g, (e, _) in expected.items()}
 
 
 def test_parallel_and_dask_equal_sequential(tmp_path):

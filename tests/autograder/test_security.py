@@ -21,7 +21,7 @@ from tests.helpers.autograder_corpus import processes_named
 from tests.helpers.classroom import student_notebook
 from autograder import assignment as assignments
 from autograder import pipeline, runner, sandbox, wire
-from autograder.model import Status, Submission
+from autograder.model import CHOICES, Status, Submission
 from tests.helpers import COURSE
 
 needs_root_sandbox = pytest.mark.skipif(sandbox.isolation_mode() != "root",
@@ -39,8 +39,10 @@ def grade(assignment, answers, limits=sandbox.Limits(cell_seconds=20)):
     return pipeline.grade_submission(spec, Submission("s", data=nbformat.writes(notebook).encode()), limits)
 
 
-def points_of(result, prefix):
-    return sum(item.score for item in result.items if item.grade_id.startswith(prefix) and item.score is not None)
+def points_of(result, assignment, question):
+    """Points the result earned on the test cells of one question (the grader's rule, model.question_of)."""
+    of = assignments.from_solutions(assignment).question_of
+    return sum(item.score for item in result.items if of(item.grade_id) == question and item.score is not None)
 
 
 SDPA_UNIFORM = """
@@ -58,8 +60,8 @@ def test_zeroing_the_inputs_earns_nothing():
     zeroing = grade(A3, {"scaled_dot_product_attention": SDPA_UNIFORM.format(
         mutation="Q[...] = 0; K[...] = 0; V[...] = 0")})
     assert plain.status == zeroing.status == Status.OK
-    assert points_of(zeroing, "test_scaled_dot_product_attention") \
-        <= points_of(plain, "test_scaled_dot_product_attention") < 5
+    assert points_of(zeroing, A3, "scaled_dot_product_attention") \
+        <= points_of(plain, A3, "scaled_dot_product_attention") < 5
 
 
 def test_empty_arrays_are_not_right_answers():
@@ -74,7 +76,7 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
     weights = weights / weights.sum(axis=-1, keepdims=True)
     return (weights @ V)[..., :0, :], weights[..., :0, :]
 """})
-    assert points_of(empty, "test_scaled_dot_product_attention") == 0
+    assert points_of(empty, A3, "scaled_dot_product_attention") == 0
 
 
 def test_a_function_of_the_tests_dies_with_its_test():
@@ -112,7 +114,7 @@ def crossover_length(d):
     limits = sandbox.Limits(cell_seconds=2, notebook_seconds=120)
     started = time.monotonic()
     result = grade(A4, {"crossover_length": spinning}, limits)
-    assert result.status == Status.TIMEOUT and points_of(result, "test_crossover_length") == 0
+    assert result.status == Status.TIMEOUT and points_of(result, A4, "crossover_length") == 0
     assert time.monotonic() - started < 60
 
 
@@ -123,7 +125,7 @@ def test_memory_limit_holds_for_the_kernel_and_its_children_together():
     the limit held."""
     spec = assignments.from_solutions("a1_recurrence_and_gradients")
     right = spec.correct_choice("q1")
-    wrong = "ABCD".replace(right, "")[0]
+    wrong = next(letter for letter in CHOICES if letter != right)
     hog = f"""
 import os
 children = []
@@ -269,6 +271,6 @@ def test_grading_is_refused_without_the_isolation_it_needs(monkeypatch):
 def test_a_kernel_that_cannot_run_refuses_grading(monkeypatch):
     """A sandbox user who cannot run Python here means no grading, not grading as root."""
     monkeypatch.setattr(sandbox, "kernel_uid", lambda: 61000 + os.getpid() % 20000)
-    monkeypatch.setattr(sandbox, "PACKAGE_PARENT", ROOT / "no-such-folder")
+    monkeypatch.setattr(sandbox, "package_dir", lambda name: ROOT / "no-such-folder" / name)
     with pytest.raises(sandbox.SandboxUnavailable, match="does not start"):
         sandbox.probe(sandbox.Limits(cell_seconds=10))

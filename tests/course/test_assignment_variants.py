@@ -44,14 +44,14 @@ def test_the_solution_earns_every_point(assignment):
 @pytest.mark.parametrize("assignment, name, label", list(cases("CORRECT")))
 def test_a_correct_alternative_earns_full_marks(assignment, name, label):
     source = variant_module(assignment).CORRECT[name][label]
-    earned, possible = function_score(isolated_score(assignment, {name: source}, only=name), name)
+    earned, possible = function_score(assignment, isolated_score(assignment, {name: source}, only=name), name)
     assert earned == possible, f"{label!r} is correct but earned {earned} of {possible}"
 
 
 @pytest.mark.parametrize("assignment, name, label", list(cases("WRONG")))
 def test_a_misconception_loses_points(assignment, name, label):
     source = variant_module(assignment).WRONG[name][label]
-    earned, possible = function_score(isolated_score(assignment, {name: source}, only=name), name)
+    earned, possible = function_score(assignment, isolated_score(assignment, {name: source}, only=name), name)
     assert earned < possible, f"{label!r} is wrong but earned full marks ({possible})"
 
 
@@ -62,14 +62,15 @@ def test_variants_are_isolated_from_each_other():
         "a1_recurrence_and_gradients"))["clip_by_global_norm"]
     wrong = "def clip_by_global_norm(grads, max_norm):\n    return grads\n"
     isolated_score("a1_recurrence_and_gradients", {"clip_by_global_norm": saboteur}, only="clip_by_global_norm")
-    earned, possible = function_score(isolated_score("a1_recurrence_and_gradients", {"clip_by_global_norm": wrong},
+    earned, possible = function_score("a1_recurrence_and_gradients",
+                                      isolated_score("a1_recurrence_and_gradients", {"clip_by_global_norm": wrong},
                                                      only="clip_by_global_norm"), "clip_by_global_norm")
     assert earned < possible
 
 
 def test_the_harness_scores_a_warning_as_a_failed_cell():
     """nbgrader gives 0 to a test cell that writes to stderr; a warning does exactly that."""
-    import assignment_harness
+    from tests.helpers import assignment_harness
 
     noisy = """
 import warnings
@@ -80,7 +81,7 @@ def clip_by_global_norm(grads, max_norm):
     return [np.array(g) * factor for g in grads]
 """
     scores = score("a1_recurrence_and_gradients", {"clip_by_global_norm": noisy}, only="clip_by_global_norm")
-    earned, possible = function_score(scores, "clip_by_global_norm")
+    earned, possible = function_score("a1_recurrence_and_gradients", scores, "clip_by_global_norm")
     assert earned == 0 < possible
     assert assignment_harness._run_cell("import sys; sys.stderr.write('x')", {}, "<stderr>") is False
     assert assignment_harness._run_cell("x = 1", {}, "<quiet>") is True

@@ -17,6 +17,8 @@ matplotlib.use("Agg")  # cells that draw must not need a display
 import matplotlib.pyplot as plt  # noqa: E402
 from tests.helpers import COURSE
 
+from autograder.model import question_of  # noqa: E402
+
 ROOT = COURSE.root
 SOLUTIONS = COURSE.solutions
 ASSIGNMENTS = COURSE.assignment_ids
@@ -39,6 +41,17 @@ def answer_cells(notebook):
     """{grade_id: source} of the autograded answer cells (code cells students fill in)."""
     return {nbgrader_meta(c)["grade_id"]: c.source for c in notebook.cells
             if c.cell_type == "code" and nbgrader_meta(c).get("solution")}
+
+
+def question(assignment, test_id):
+    """The graded function or question a test cell of ``assignment`` belongs to, by the grader's
+    own rule (autograder.model.question_of)."""
+    return question_of(test_id, _answers(assignment))
+
+
+@functools.lru_cache(maxsize=None)
+def _answers(assignment):
+    return tuple(answer_cells(source_notebook(assignment)))
 
 
 def solved_student_version(assignment, released_path):
@@ -101,7 +114,7 @@ def score(assignment, replacements=None, only=None):
 
     ``replacements`` maps an answer cell's grade_id to the source to put there; every other answer
     cell keeps the instructor's solution. Without ``only``, the notebook runs top to bottom, as in
-    nbgrader. With ``only``, just the test cells of that function or question (``test_<only>*``)
+    nbgrader. With ``only``, just the test cells of that function or question (``question``)
     run, on top of a cached run of all non-test cells with the replacements applied after it; that
     is what makes trying dozens of variants fast. Returns ``{test grade_id: (earned, possible)}``.
     """
@@ -119,7 +132,7 @@ def score(assignment, replacements=None, only=None):
                     if grade_id in replacements:
                         _run_cell(replacements[grade_id], namespace, f"<{assignment}:{grade_id}>")
                     continue
-                if not grade_id.startswith(f"test_{only}"):
+                if question(assignment, grade_id) != only:
                     continue
             ok = _run_cell(replacements.get(grade_id, cell.source), namespace, f"<{assignment}:{grade_id}>")
             if is_test:
@@ -161,9 +174,9 @@ def isolated_score(assignment, replacements=None, only=None):
     return value
 
 
-def function_score(scores, name):
-    """(earned, possible) over the test cells of one graded function or question."""
-    cells = [v for k, v in scores.items() if k.startswith(f"test_{name}")]
+def function_score(assignment, scores, name):
+    """(earned, possible) over the test cells of one graded function or question of ``assignment``."""
+    cells = [v for k, v in scores.items() if question(assignment, k) == name]
     if not cells:
-        raise KeyError(f"no test cells named test_{name}*")
+        raise KeyError(f"no test cells of {name} in {assignment}")
     return sum(e for e, _ in cells), sum(p for _, p in cells)
