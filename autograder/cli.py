@@ -463,16 +463,16 @@ def check(args):
     say(f"{'question':<32} {'points':>9}  result")
     cells = nbformat.reads(result.autograded, 4).cells if result.autograded else []
     by_id = {assignments.nbgrader_meta(c).get("grade_id"): c for c in cells}
-    for question, (earned, points, failed) in score.by_question(result.items, spec).items():
-        why = feedback.failure_summary(by_id[failed[0]], args.show_hidden_tests)[:90] \
-            if failed and failed[0] in by_id else ""
-        say(f"{question:<32} {earned:>4g} / {points:<3g}  {'passed' if not failed else 'FAILED ' + why}")
+    for question, got in score.by_question(result.items, spec).items():
+        first = got.failed[0] if got.failed else None
+        why = feedback.failure_summary(by_id[first], args.show_hidden_tests)[:90] if first in by_id else ""
+        say(f"{question:<32} {got.earned:>4g} / {got.points:<3g}  {'passed' if not got.failed else 'FAILED ' + why}")
     say(f"\ntotal {result.score:g} / {result.max_score:g} autograded points"
         + (f" (+ {sum(spec.manual.values()):g} points of written answers, graded by hand)" if spec.manual else ""))
     if args.show_hidden_tests:
-        scores = {g: (s, p) for g, s, p in result.items}
+        lost = {item.grade_id for item in result.items if item.score != item.max_score}
         for grade_id, cell in by_id.items():
-            if grade_id in spec.tests and scores.get(grade_id, (0, 0))[0] != scores.get(grade_id, (0, 0))[1]:
+            if grade_id in spec.tests and grade_id in lost:
                 say(f"\n--- {grade_id} (failed)\n{cell.source}\n--- what went wrong:\n{feedback.error_text(cell)}")
     if result.status != Status.OK:
         say(f"status: {result.status}: {result.message}")

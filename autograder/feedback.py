@@ -118,8 +118,8 @@ def shown_cells(result, assignment, show_hidden_tests=False):
 def feedback_html(result, assignment, show_hidden_tests=False, hide_hidden_tests=None):
     if hide_hidden_tests is not None:  # the old spelling: hiding is now the default
         show_hidden_tests = not hide_hidden_tests
-    questions = [(question, earned, points)
-                 for question, (earned, points, _) in score.by_question(result.items, assignment).items()]
+    questions = [(question, got.earned, got.points)
+                 for question, got in score.by_question(result.items, assignment).items()]
     return pages.render(
         "feedback.html", assignment=assignment.name, result=result, questions=questions,
         manual_points=sum(assignment.manual.values()) if assignment.manual else None,

@@ -37,7 +37,7 @@ from autograder.model import Status
 from autograder.tables import ItemStats, OptionCount, QuestionStats
 
 EXCLUDED_STATUSES = (Status.INVALID, Status.MISSING, Status.ERROR)  # no grade to analyse
-OPTIONS = ("A", "B", "C", "D", "none")
+OPTIONS = (*model.CHOICES, "none")
 LOW_DISCRIMINATION = 0.2
 MIN_STUDENTS = 2
 DECIMALS = 3

@@ -4,10 +4,19 @@ A test cell's points are decided by nbgrader's own rule (``nbgrader.utils.determ
 points when the cell ran without an error output and without stderr output, 0 otherwise. So a
 score here is the score nbgrader's formgrader shows for the same outputs.
 """
+import typing
+
 from nbgrader.utils import determine_grade
 
 from autograder.assignment import nbgrader_meta
 from autograder.model import Item, Status
+
+
+class QuestionScore(typing.NamedTuple):
+    """One question's autograded points, and which of its test cells lost points."""
+    earned: float
+    points: float
+    failed: tuple  # grade_ids
 
 
 def items(notebook, assignment):
@@ -47,16 +56,17 @@ def items(notebook, assignment):
 
 
 def by_question(items, assignment):
-    """{question: (earned, possible, grade_ids of its cells that lost points)}, autograded items only,
-    in notebook order; a question is a graded function or multiple-choice answer."""
+    """{question: QuestionScore}, autograded items only, in notebook order; a question is a graded
+    function or a multiple-choice answer."""
     questions = {}
     for item in items:
         if item.score is None:
             continue
         question = assignment.question_of(item.grade_id)
-        got, possible, failed = questions.get(question, (0.0, 0.0, []))
-        questions[question] = (got + item.score, possible + item.max_score,
-                               failed + ([item.grade_id] if item.score < item.max_score else []))
+        so_far = questions.get(question, QuestionScore(0.0, 0.0, ()))
+        lost = (item.grade_id,) if item.score < item.max_score else ()
+        questions[question] = QuestionScore(so_far.earned + item.score, so_far.points + item.max_score,
+                                            so_far.failed + lost)
     return questions
 
 

@@ -1,5 +1,5 @@
 """Structural fuzzing of the autograder: whatever a class submits, every student gets a grade, and
-none is wrong (the generators and properties are in tests/fuzz_grade.py).
+none is wrong (the generators and properties are in tests/helpers/fuzz_grade.py).
 
 A seeded run here: a few hundred mutated notebooks through the cheap layers (collect.parse,
 restore.restore, score.items), a few whole classes through parallel.grade_all with real execution.

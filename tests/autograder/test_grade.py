@@ -1,6 +1,6 @@
 """The autograder end to end: grades, sandbox, bad input, parallel runs, gradebook, check, report.
 
-Most tests share one graded corpus (tests/autograder_corpus.py) made once per session: hostile and
+Most tests share one graded corpus (tests/helpers/autograder_corpus.py) made once per session: hostile and
 broken submissions of assignment 1, each with the status and score it must get.
 """
 import csv
@@ -24,8 +24,6 @@ from autograder.parallel import grade_all
 from tests.helpers import COURSE
 
 A1 = "a1_recurrence_and_gradients"
-needs_namespaces = pytest.mark.skipif(sandbox.isolation_mode() == "none",
-                                      reason="this machine allows no namespaces: the sandbox is not isolated")
 
 
 def autograder(*args, check=True):
@@ -62,6 +60,8 @@ def graded_corpus(tmp_path_factory):
             "grades": {r["student_id"]: r for r in read_csv(base / "out" / "grades.csv")}}
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_corpus_statuses_and_scores(graded_corpus):
     grades = graded_corpus["grades"]
     assert set(grades) == set(graded_corpus["expected"])
@@ -73,6 +73,8 @@ def test_corpus_statuses_and_scores(graded_corpus):
         assert row["status"] == "ok" or row["message"], row
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_exit_status_and_summary(graded_corpus):
     done = graded_corpus["done"]
     assert done.returncode == 1, "invalid and missing submissions make the exit status non-zero"
@@ -82,7 +84,8 @@ def test_exit_status_and_summary(graded_corpus):
     assert f"{statuses.count('invalid')} invalid" in done.stdout and f"{statuses.count('missing')} missing" in done.stdout
 
 
-@needs_namespaces
+@pytest.mark.root
+@pytest.mark.slow
 def test_sandbox_blocks_files_network_and_verdict_forging(graded_corpus):
     grades = graded_corpus["grades"]
     assert float(grades["spy"]["score"]) == 11, "student code read a secret file or reached the network"
@@ -90,6 +93,8 @@ def test_sandbox_blocks_files_network_and_verdict_forging(graded_corpus):
         assert float(grades[attack]["score"]) == float(grades["wrong-rnn"]["score"]), attack
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_hostile_students_do_not_change_other_grades(graded_corpus, tmp_path):
     alone = tmp_path / "alone"
     shutil.copytree(graded_corpus["base"] / "submissions" / "solved", alone / "solved")
@@ -100,6 +105,8 @@ def test_hostile_students_do_not_change_other_grades(graded_corpus, tmp_path):
     assert in_class == [(i.grade_id, "" if i.score is None else f"{i.score:g}") for i in result.items]
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_output_caps_hold_for_replies(graded_corpus):
     """Kernel replies padded with 5 MB of output each cannot grow the autograded notebook past the
     grader's cap on a notebook's output (4 MB, runner.MAX_TOTAL_OUTPUT)."""
@@ -109,12 +116,16 @@ def test_output_caps_hold_for_replies(graded_corpus):
     assert autograded.stat().st_size < MAX_TOTAL_OUTPUT + 1024 ** 2
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_no_sandbox_process_outlives_its_grading(graded_corpus):
     """The corpus's process bomb and endless sleeper name their processes with this run's token:
     none is left once grading is over (only this test's own processes are judged)."""
     assert not autograder_corpus.processes_named(graded_corpus["token"])
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_gradebook_records_for_formgrader(graded_corpus):
     from nbgrader.api import Gradebook
 
@@ -132,6 +143,8 @@ def test_gradebook_records_for_formgrader(graded_corpus):
     assert (course / "submitted" / "solved" / A1 / f"{A1}.ipynb").exists()
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_feedback_pages_can_hide_hidden_tests(graded_corpus, tmp_path):
     page = (graded_corpus["base"] / "out" / "feedback" / "wrong-rnn.html").read_text()
     assert "8 / 12" in page and "BEGIN HIDDEN TESTS" not in page, "hidden tests stay hidden by default"
@@ -143,6 +156,8 @@ def test_feedback_pages_can_hide_hidden_tests(graded_corpus, tmp_path):
     assert "BEGIN HIDDEN TESTS" not in hidden and "hidden tests:" in hidden
 
 
+@pytest.mark.root
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_scores_match_the_in_process_harness(assignment):
     """Per test cell, the sandboxed grader agrees with the harness that tests/test_assignments.py
@@ -161,6 +176,8 @@ def test_scores_match_the_in_process_harness(assignment):
         assert {i.grade_id: i.score for i in result.items if i.score is not None} == {g: e for g, (e, _) in expected.items()}
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_parallel_and_dask_equal_sequential(tmp_path):
     from distributed import LocalCluster
 
@@ -179,6 +196,8 @@ def test_parallel_and_dask_equal_sequential(tmp_path):
                                  progress=False)) == sequential
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_lms_zip_and_nbgrader_layouts(tmp_path):
     solved = nbformat.writes(student_notebook(A1, autograder_corpus.SOLUTIONS))
     archive = tmp_path / "moodle.zip"
@@ -200,6 +219,8 @@ def test_lms_zip_and_nbgrader_layouts(tmp_path):
     assert (bob.student_id, bob.status, bob.notes) == ("bob", "ok", [])
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_check_reports_and_changes_nothing(tmp_path):
     solved = tmp_path / f"{A1}.ipynb"
     nbformat.write(student_notebook(A1, autograder_corpus.SOLUTIONS), str(solved))
@@ -215,6 +236,8 @@ def test_check_reports_and_changes_nothing(tmp_path):
     assert done.returncode == 1 and "total 8 / 12" in done.stdout and "FAILED" in done.stdout
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_report_after_grading(graded_corpus):
     done = autograder("report", A1, "--out", graded_corpus["base"] / "out")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -225,6 +248,7 @@ def test_report_after_grading(graded_corpus):
     assert {r["option"] for r in choices} >= {"A", "B"}
 
 
+@pytest.mark.slow
 def test_bad_command_line_input_is_explained(tmp_path):
     done = autograder("grade", "a9_nothing", tmp_path, check=False)
     assert done.returncode == 2 and "unknown assignment" in done.stderr
@@ -232,6 +256,8 @@ def test_bad_command_line_input_is_explained(tmp_path):
     assert done.returncode == 2 and "does not exist" in done.stderr
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_notebook_time_limit_stops_the_rest(tmp_path):
     spec = assignments.from_solutions(A1)
     notebook = student_notebook(A1, autograder_corpus.SOLUTIONS)

@@ -66,8 +66,8 @@ def test_a_test_that_is_not_a_code_cell_earns_nothing(spec):
 def test_points_by_question_keep_overlapping_names_apart(spec):
     items = [Item("test_f", 1.0, 1.0), Item("test_f_and_g", 0.0, 2.0), Item("test_answer_q1", 1.0, 1.0),
              Item("essay", None, 3.0)]
-    assert score.by_question(items, spec) == {"f": (1.0, 1.0, []), "f_and_g": (0.0, 2.0, ["test_f_and_g"]),
-                                              "answer_q1": (1.0, 1.0, [])}
+    assert score.by_question(items, spec) == {"f": (1.0, 1.0, ()), "f_and_g": (0.0, 2.0, ("test_f_and_g",)),
+                                              "answer_q1": (1.0, 1.0, ())}
 
 
 def test_status_and_message(spec):

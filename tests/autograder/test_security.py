@@ -1,6 +1,6 @@
 """The grader is the trust boundary: what a student sends may not run in it, steer it, or outgrow it.
 
-The hostile corpus (tests/autograder_corpus.py, graded in tests/test_autograder.py) covers attacks
+The hostile corpus (tests/helpers/autograder_corpus.py, graded in tests/autograder/test_grade.py) covers attacks
 on assignment 1 through the command line. These tests cover the rest, each a class of attack:
 verdicts steered by mutating inputs or returning empty arrays (assignment 3), functions of the
 tests kept and called after their test (assignment 4), memory held by a kernel's children
@@ -24,9 +24,6 @@ from autograder import pipeline, runner, sandbox, wire
 from autograder.model import CHOICES, Status, Submission
 from tests.helpers import COURSE
 
-needs_root_sandbox = pytest.mark.skipif(sandbox.isolation_mode() != "root",
-                                        reason="the jailed test runner is checked in the root sandbox")
-pytestmark = needs_root_sandbox
 
 A3, A4 = "a3_self_attention", "a4_why_attention_won"
 
@@ -53,6 +50,8 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
 """
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_zeroing_the_inputs_earns_nothing():
     """Uniform weights are wrong; zeroing Q, K and V in place once made the tests' references
     agree with them (13 of 15 points instead of 8). The tests' arguments are their own now."""
@@ -64,6 +63,8 @@ def test_zeroing_the_inputs_earns_nothing():
         <= points_of(plain, A3, "scaled_dot_product_attention") < 5
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_empty_arrays_are_not_right_answers():
     """An answer cut to 0 rows: ``np.allclose`` of broadcast empties is vacuously true, so the
     runner's comparisons refuse an empty array against a non-empty one."""
@@ -79,6 +80,8 @@ def scaled_dot_product_attention(Q, K, V, mask=None):
     assert points_of(empty, A3, "scaled_dot_product_attention") == 0
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_a_function_of_the_tests_dies_with_its_test():
     """a4's tests hand made-up cost functions to the student's crossover_length. A student who
     keeps one and calls it from a later cell (once: to make the grader build a huge list) gets an
@@ -101,6 +104,8 @@ def crossover_length(d):
     assert "refused" in "".join(o.get("text", "") for o in last.outputs), last.outputs
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_a_slow_callback_is_stopped_by_the_cell_limit():
     """A student's function that calls the tests' function without end is stopped at the cell's
     time limit, like any endless loop."""
@@ -118,6 +123,8 @@ def crossover_length(d):
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.root
+@pytest.mark.slow
 @pytest.mark.skipif(sandbox.cgroup_support() == "none", reason="this machine gives no cgroups to limit memory")
 def test_memory_limit_holds_for_the_kernel_and_its_children_together():
     """Six children of 150 MB each stay under a 512 MB per-process limit but not under a 512 MB
@@ -145,6 +152,8 @@ answer_q1 = {wrong!r} if survived == 6 else {right!r}
     assert result.choices["q1"] == right, "all six children held 900 MB together under a 512 MB limit"
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_kernels_die_with_a_grader_killed_by_sigkill(tmp_path):
     """The grader killed with SIGKILL mid-class: the endless kernels it started die too (each
     process of the chain has a parent-death signal; the kernel is PID 1 of its namespace)."""
@@ -268,6 +277,8 @@ def test_grading_is_refused_without_the_isolation_it_needs(monkeypatch):
     runner.require_isolation(sandbox.Limits(isolation="userns"))
 
 
+@pytest.mark.root
+@pytest.mark.slow
 def test_a_kernel_that_cannot_run_refuses_grading(monkeypatch):
     """A sandbox user who cannot run Python here means no grading, not grading as root."""
     monkeypatch.setattr(sandbox, "kernel_uid", lambda: 61000 + os.getpid() % 20000)

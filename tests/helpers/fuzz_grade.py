@@ -21,7 +21,7 @@ The cheap layers (``collect.parse``, ``restore.restore``, ``score.items`` on the
 with made-up outputs) are checked on every example; whole classes go through
 ``parallel.grade_all`` with real execution less often (a notebook costs ~0.5 s).
 
-``python tests/fuzz_grade.py N [--classes K] [--seed S]`` (``make fuzz-grade N=5000``) runs N
+``python -m tests.helpers.fuzz_grade N [--classes K] [--seed S]`` (``make fuzz-grade N=5000``) runs N
 examples of the cheap layers and K (default N // 100) graded classes, and prints examples, seconds
 and failures.
 """
