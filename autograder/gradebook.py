@@ -28,6 +28,7 @@ from nbgrader.apps.baseapp import NbGrader
 from nbgrader.exchange.abc.exchange import Exchange
 from nbgrader import preprocessors
 from nbgrader.preprocessors import AssignLatePenalties, NbGraderPreprocessor
+from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
 from traitlets.config import Application
 
@@ -112,6 +113,8 @@ class GradebookWriter:
     def __init__(self, db_url, root, assignment, config=None):
         self.root, self.assignment, self.db_url = Path(root), assignment, db_url
         self.config = nbgrader_config(root) if config is None else config
+        # nbgrader's folders (submitted/, autograded/ and their layout) as this course configures them.
+        self.folders = CourseDirectory(config=self.config, root=str(self.root.resolve()))
         self.gradebook = Gradebook(db_url)
 
     def close(self):
@@ -185,7 +188,8 @@ class GradebookWriter:
 
     def _write_folders(self, result):
         name, student = self.assignment.name, result.student_id
-        submitted = self.root / "submitted" / student / name
+        folders = self.folders
+        submitted = Path(folders.format_path(folders.submitted_directory, student, name))
         target = submitted / f"{self.assignment.notebook}.ipynb"
         source = Path(result.path) if result.path else None
         # Folders compared resolved, file names as they are: a link at target is not the source.
@@ -202,7 +206,7 @@ class GradebookWriter:
                     _replace(stamp, when.strftime(TIMESTAMP_FORMAT).encode())
                 else:  # an earlier submission's time would be wrong for this copy
                     stamp.unlink(missing_ok=True)
-        autograded = self.root / "autograded" / student / name
+        autograded = Path(folders.format_path(folders.autograded_directory, student, name))
         if autograded.exists():
             shutil.rmtree(autograded)
         autograded.mkdir(parents=True)

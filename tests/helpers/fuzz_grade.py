@@ -774,7 +774,7 @@ def run(examples, batches, seed=0):
 def main(argv):
     import argparse
 
-    parser = argparse.ArgumentParser(prog="fuzz_grade.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.helpers.fuzz_grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("examples", type=int, nargs="?", default=1000, help="notebooks through the cheap layers")
     parser.add_argument("--classes", type=int, help="classes graded with grade_all (default: examples // 100)")
     parser.add_argument("--seed", type=int, default=0)
