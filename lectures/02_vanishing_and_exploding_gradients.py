@@ -26,13 +26,17 @@
 # * derive backpropagation through time (BPTT) for an RNN and check every step against autograd;
 # * say exactly when the gradient vanishes or explodes with distance: which condition on $W_h$ is
 #   sufficient, which is only necessary, and what the $\tanh$ adds;
-# * measure how far back a vanilla RNN and an LSTM can learn a dependency on a recall task;
+# * measure how far back a vanilla RNN and an LSTM can learn a dependency on a recall task, and
+#   see that the answer depends on how each is initialised as much as on the architecture;
 # * explain why the LSTM's additive cell path helps, and why it is not a complete cure;
 # * tame exploding gradients with gradient clipping, and say why clipping cannot help with
 #   vanishing ones.
 #
-# Every claim below is checked by an `assert` in the notebook, so if a claim ever stops holding,
-# the notebook stops running.
+# Each result claimed below is measured in the notebook and checked by an `assert` on that
+# measurement, so if a result ever stops holding, the notebook stops with an error. Asserts on an
+# identity, a count or a shape are marked *check*: they confirm that the code matches the
+# mathematics, and are not evidence for a claim. Every training result is measured on three seeds
+# and asserted on each of them.
 
 # %%
 # On Google Colab this installs the course's helper package, r2a (Colab already has numpy,
@@ -107,8 +111,8 @@ rng = r2a.setup(seed=0)  # seeds numpy, torch and random; one CPU thread; course
 # $T - k$ links, and each link multiplies it by $\operatorname{diag}(1 - h_i^2)\,W_h$. Everything in
 # this lecture follows from that product.
 #
-# Before drawing conclusions from it, we check the derivation numerically on a small RNN, in float64
-# so the comparison can be tight. `r2a.recurrent.rnn_states` is the forward pass of Lecture 1,
+# Before drawing conclusions from it, we *check* the derivation numerically on a small RNN, in
+# float64 so the comparison can be tight (a check of the code against the mathematics, not evidence). `r2a.recurrent.rnn_states` is the forward pass of Lecture 1,
 # returning the states as rows $0..T$ (row 0 is $h_0$) so the indices match the equations, and
 # `r2a.recurrent.state_jacobian` multiplies out the product of Step 3.
 
@@ -142,7 +146,7 @@ def final_state_from(h_k, k):
 for k in (0, 3, 7):
     ours = recurrent.state_jacobian(W_h, H, k)
     reference = torch.autograd.functional.jacobian(lambda h: final_state_from(h, k), torch.from_numpy(H[k]))
-    r2a.cmp(f"dh_T/dh_{k}: product vs autograd", ours, reference, tol=1e-12)
+    r2a.cmp(f"dh_T/dh_{k}: product vs autograd", ours, reference, tol=1e-12)  # Check
 
 
 # %% [markdown]
@@ -169,11 +173,13 @@ for x_t in torch.from_numpy(X):
     h = torch.tanh(W_h_torch @ h + torch.from_numpy(W_x) @ x_t + torch.from_numpy(b))
 loss = 0.5 * ((torch.from_numpy(W_y) @ h - torch.from_numpy(y_target)) ** 2).sum()
 loss.backward()
-r2a.cmp("dL/dW_h: BPTT sum vs autograd", grad_ours, W_h_torch.grad, tol=1e-12)
+r2a.cmp("dL/dW_h: BPTT sum vs autograd", grad_ours, W_h_torch.grad, tol=1e-12)  # Check
 
 # %% [markdown]
-# Both agree to the last digits. Look at the size of each message: the term from step $k$ next to
-# the norm of the Jacobian product it travelled through.
+# Both agree to the last digits. Now a measurement: the size of each message, the term from step
+# $k$, next to the norm of the Jacobian product it travelled through. (Here
+# $\sigma_{\max}(W_h) = 0.83$, so the bound of Section 2 only promises $0.83^{11} \approx 0.13$ over
+# the longest distance; the rest of the decay is the $\tanh$'s doing.)
 
 # %%
 jacobian_norms = [np.linalg.norm(recurrent.state_jacobian(W_h, H, k), 2) for k in range(1, T + 1)]
@@ -182,7 +188,8 @@ print("distance T-k     " + " ".join(f"{T - k:>7}" for k in range(1, T + 1)))
 print("||dh_T/dh_k||    " + " ".join(f"{n:>7.1g}" for n in jacobian_norms))
 print("||term k||       " + " ".join(f"{n:>7.1g}" for n in term_norms))
 assert jacobian_norms[0] < 1e-2 * jacobian_norms[-1] and max(term_norms[:3]) < 1e-2 * max(term_norms)
-print("checked: the three most distant terms are below 1% of the largest one")
+print("asserted: over 11 steps the Jacobian norm falls below 1% of the identity's, and the three most distant terms")
+print("          are below 1% of the largest one")
 
 # %% [markdown]
 # The far terms are orders of magnitude smaller than the near ones, and they shrink roughly in step
@@ -240,6 +247,7 @@ for name, (nonlinearity, gain) in settings.items():
         saturation[name, s] = float(np.mean(1 - states[1:] ** 2)) if nonlinearity == "tanh" else 1.0
 
 # %%
+# alt: Three panels of Jacobian norm against distance on a log scale, for a linear RNN and a tanh RNN with gentle and strong inputs, one line per scale s.
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True, constrained_layout=True)
 for ax, name in zip(axes, settings):
     for s in scales:
@@ -279,6 +287,8 @@ for s in scales:
 #   $\ln 2 \approx 0.69$, this gradient **vanishes**.
 
 # %%
+# Checks: what the algebra guarantees. The linear rate is ln(s); no norm beats the bound s^d; so s < 1
+# vanishes and tanh, which can only damp, stays below the linear rate.
 for s in scales:
     r2a.cmp(f"linear RNN rate, s = {s}: equals ln(s)", rates["linear RNN", s], np.log(s), tol=1e-9)
     for name in settings:  # the bound: no RNN can beat sigma_max(W_h)^d
@@ -287,12 +297,14 @@ for name in settings:
     assert rates[name, 0.5] < 0 and rates[name, 0.9] < 0, "sigma_max < 1 must give vanishing, always"
 for name in tanh_settings:
     assert all(rates[name, s] < rates["linear RNN", s] for s in scales), "tanh only damps"
+print("Check: rates are ln(s) for the linear RNN; every norm stays below s^d; s < 1 vanishes; tanh rates are below")
+print("       the linear ones")
+# Evidence: what depends on the inputs and could have come out otherwise.
 assert all(saturation["tanh RNN, strong inputs", s] < saturation["tanh RNN, gentle inputs", s] - 0.1 for s in scales)
 assert rates["tanh RNN, gentle inputs", 2.0] > 0.02, "a tanh RNN with s = 2 can still explode"
 assert rates["tanh RNN, strong inputs", 2.0] < -0.02, "...or, saturated, vanish"
-print("checked: rates are ln(s) for the linear RNN; every norm stays below s^d; s < 1 always vanishes;")
-print("         tanh rates are below the linear ones; strong inputs lower the mean tanh' by more than 0.1 at every s;")
-print("         s = 2 explodes with gentle inputs and vanishes with strong ones")
+print("asserted: strong inputs lower the mean tanh' by more than 0.1 at every s; s = 2 explodes (rate > 0.02) with")
+print("          gentle inputs and vanishes (rate < -0.02) with strong ones")
 
 # %% [markdown]
 # ## 3. The precise conditions: norm versus spectral radius
@@ -328,6 +340,7 @@ rho = float(np.max(np.abs(np.linalg.eigvals(W_shear))))
 d_range = np.arange(201)
 power_norms = np.array([np.linalg.norm(np.linalg.matrix_power(W_shear, d), 2) for d in d_range])
 
+# alt: Log-scale plot of the norm of W to the power d against d, rising to about 8 near d = 9 and then decaying, between its two reference lines.
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 ax.semilogy(d_range, power_norms, lw=2, label="||W^d||: the linear RNN's Jacobian norm")
 ax.semilogy(d_range, sigma_max ** d_range, "--", label=f"sigma_max^d = {sigma_max:.2f}^d (upper bound)")
@@ -341,11 +354,12 @@ peak = int(np.argmax(power_norms))
 tail_rate = exponential_rate(power_norms[150:], d_range[150:])
 print(f"sigma_max = {sigma_max:.3f}, rho = {rho:.3f}; ||W^d|| peaks at d = {peak} with {power_norms[peak]:.2f}, "
       f"is {power_norms[100]:.1e} at d = 100; rate over d = 150..200: {tail_rate:.3f} (ln rho = {np.log(rho):.3f})")
+# Checks: all of this follows from the formula for W^d above; the code reproduces it.
 assert rho < 1 < sigma_max
 assert power_norms[peak] > 5 and 5 <= peak <= 15, "transient growth over the first few steps"
 assert power_norms[100] < 1e-2, "and vanishing in the long run, because rho < 1"
 assert abs(tail_rate - np.log(rho)) < 0.01, "the long-run rate approaches ln(rho)"
-print("checked: a matrix with norm > 1 and spectral radius < 1 grows gradients briefly, then vanishes at rate ln(rho)")
+print("Check: a matrix with norm > 1 and spectral radius < 1 grows gradients briefly, then vanishes at rate ln(rho)")
 
 # %% [markdown]
 # ## 4. The consequence for learning: a recall task
@@ -357,23 +371,44 @@ print("checked: a matrix with norm > 1 and spectral radius < 1 grows gradients b
 # the only gradient that teaches the model to do so is the message from $T - k = \text{gap} + 1$
 # steps back.
 #
-# We train two classifiers with `r2a.recurrent.SequenceClassifier` (embedding, recurrent layer,
-# linear readout of the final state), identical except for the recurrent cell: a vanilla $\tanh$ RNN
-# and an LSTM (explained in Section 5; its forget gates start at bias 3, see there). For each gap we
-# draw 250 batches of 64 sequences once; both models train on exactly these, with Adam at learning
-# rate 0.01, and are tested on 1000 sequences they have not seen.
+# We train classifiers built with `r2a.recurrent.SequenceClassifier` (embedding, recurrent layer,
+# linear readout of the final state) that differ only in the recurrent cell and how it starts. A
+# comparison of architectures is fair only if both get the same care, so there are four:
+#
+# * a vanilla $\tanh$ RNN and an LSTM (explained in Section 5), both with torch's **default**
+#   initialisation. For this RNN, $W_h$ is uniform in $\pm 1/\sqrt{32}$: its spectral radius is
+#   well below 1 and its largest singular value slightly above 1 (printed below), the case
+#   $\rho < 1 < \sigma_{\max}$ of Section 3, whose gradient vanishes in the long run;
+# * each with the standard **tuned** start for its kind: the RNN with an orthogonal $W_h$ (every
+#   singular value 1, the edge between vanishing and exploding of Section 2), the LSTM with its
+#   forget gates' bias at 3 (so they start open; Section 5 says why).
+#
+# For each seed (0, 1, 2) and gap we draw 250 batches of 64 sequences once; all four models train
+# on exactly these, with Adam at learning rate 0.01, starting from weights drawn with that seed, and
+# are tested on 1000 sequences they have not seen. A model's **measured limit** on a seed is the
+# longest gap up to which it reached 90% test accuracy at every gap tried. Gaps are tried in the
+# order 4, 8, 16, 32, 64, and a model's sweep stops at its first failure, since the limit is then
+# known (this keeps the notebook fast; a few runs that later sections need are trained on demand).
 
 # %%
 VOCAB = 8
 CHANCE = 1 / VOCAB
 STEPS, BATCH, HIDDEN, FORGET_BIAS = 250, 64, 32, 3.0
-gaps = [2, 4, 8, 16, 32, 64]
+SEEDS = (0, 1, 2)
+gaps = [4, 8, 16, 32, 64]
+LEARNED = 0.9  # test accuracy that counts as "learned"
+MODELS = {  # name: (cell, initialisation options of r2a.recurrent.SequenceClassifier)
+    "RNN, default": ("rnn", {}),
+    "LSTM, default": ("lstm", {}),
+    "RNN, orthogonal W_h": ("rnn", {"orthogonal": True}),
+    "LSTM, forget bias 3": ("lstm", {"forget_bias": FORGET_BIAS}),
+}
 
 
-def make_classifier(cell, forget_bias=FORGET_BIAS):
-    torch.manual_seed(0)  # the same initial weights for a given cell, whatever ran before
-    return recurrent.SequenceClassifier(VOCAB + 1, VOCAB, hidden_size=HIDDEN, cell=cell,
-                                        forget_bias=forget_bias if cell == "lstm" else None)
+def make_classifier(name, seed):
+    torch.manual_seed(seed)  # the same initial weights for a given model and seed, whatever ran before
+    cell, options = MODELS[name]
+    return recurrent.SequenceClassifier(VOCAB + 1, VOCAB, hidden_size=HIDDEN, cell=cell, **options)
 
 
 def fixed_batches(x, y, batch_size):
@@ -387,29 +422,57 @@ def test_accuracy(model, x, y):
         return accuracy(model(torch.from_numpy(x)), torch.from_numpy(y))
 
 
-# %% tags=["nbval-ignore-output"]
-results = {}  # (cell, gap) -> (trained model, training history, test accuracy)
-for gap in gaps:
-    x_train, y_train = data.recall_task(rng, STEPS * BATCH, gap, VOCAB)
-    x_test, y_test = data.recall_task(rng, 1000, gap, VOCAB)
-    for cell in ("rnn", "lstm"):
-        model = make_classifier(cell)
+runs = {}  # (model name, seed, gap) -> (trained model, training history, test accuracy)
+
+
+def trained(name, seed, gap):
+    """Model `name` trained from seed `seed` on that seed's data at `gap`; each run happens once."""
+    if (name, seed, gap) not in runs:
+        data_rng = np.random.default_rng([seed, gap])  # the same data for every model
+        x_train, y_train = data.recall_task(data_rng, STEPS * BATCH, gap, VOCAB)
+        x_test, y_test = data.recall_task(data_rng, 1000, gap, VOCAB)
+        model = make_classifier(name, seed)
         history = train(model, fixed_batches(x_train, y_train, BATCH), recurrent.classification_loss, STEPS, lr=1e-2)
-        results[cell, gap] = (model, history, test_accuracy(model, x_test, y_test))
-    print(f"gap {gap:>2}: test accuracy  RNN {results['rnn', gap][2]:.3f} | LSTM {results['lstm', gap][2]:.3f}")
-
-rnn_accuracy = np.array([results["rnn", gap][2] for gap in gaps])
-lstm_accuracy = np.array([results["lstm", gap][2] for gap in gaps])
+        runs[name, seed, gap] = (model, history, test_accuracy(model, x_test, y_test))
+    return runs[name, seed, gap]
 
 
-def measured_limit(accuracies, threshold=0.9):
-    """The longest gap up to which every tested gap reached the threshold (0 if even the first failed)."""
+for seed in SEEDS:
+    W_h_default = make_classifier("RNN, default", seed).recurrent.weight_hh_l0.detach().double().numpy()
+    rho_default = float(np.max(np.abs(np.linalg.eigvals(W_h_default))))
+    print(f"default RNN, seed {seed}: sigma_max(W_h) = {np.linalg.norm(W_h_default, 2):.2f}, spectral radius = {rho_default:.2f}")
+    assert rho_default < 0.8 < 1 < np.linalg.norm(W_h_default, 2)  # Check: torch's default initialisation at this size
+
+
+# %% tags=["nbval-ignore-output"]
+def sweep(name, seed):
+    """Test accuracy at gaps 4, 8, ... up to and including the first one below LEARNED."""
+    accuracies = []
+    for gap in gaps:
+        accuracies.append(trained(name, seed, gap)[2])
+        if accuracies[-1] < LEARNED:
+            break
+    return accuracies
+
+
+def measured_limit(accuracies):
+    """The longest gap up to which every tried gap reached LEARNED (0 if even the first failed)."""
     limit = 0
     for gap, acc in zip(gaps, accuracies):
-        if acc < threshold:
+        if acc < LEARNED:
             break
         limit = gap
     return limit
+
+
+accuracy_sweeps = {(name, seed): sweep(name, seed) for seed in SEEDS for name in MODELS}
+limits = {key: measured_limit(accs) for key, accs in accuracy_sweeps.items()}
+for name in MODELS:
+    print(f"{name:<20}" + " | ".join(f"seed {seed}: " + " ".join(f"{acc:.2f}" for acc in accuracy_sweeps[name, seed])
+                                     + f" -> limit {limits[name, seed]:>2}" for seed in SEEDS))
+worst = {name: min(limits[name, seed] for seed in SEEDS) for name in MODELS}
+best = {name: max(limits[name, seed] for seed in SEEDS) for name in MODELS}
+print("measured limit, worst seed .. best seed:  " + ";  ".join(f"{name} {worst[name]}..{best[name]}" for name in MODELS))
 
 
 def steps_to_learn(history, window=10):
@@ -419,49 +482,73 @@ def steps_to_learn(history, window=10):
     return int(below[0]) + window if below.size else None
 
 
-rnn_limit, lstm_limit = measured_limit(rnn_accuracy), measured_limit(lstm_accuracy)
-print(f"longest gap learned to >= 90% accuracy in {STEPS} steps:  RNN {rnn_limit} | LSTM {lstm_limit}")
-print("steps until the LSTM's loss halved:", {gap: steps_to_learn(results["lstm", gap][1]) for gap in gaps})
+plateau = {(seed, gap): steps_to_learn(trained("LSTM, forget bias 3", seed, gap)[1]) for seed in SEEDS for gap in (4, 32)}
+print("steps until the tuned LSTM's loss halved:", {f"seed {seed}": {gap: plateau[seed, gap] for gap in (4, 32)} for seed in SEEDS})
 
 # %% tags=["nbval-ignore-output"]
+# alt: Test accuracy against gap for four recurrent models on three seeds each, and training loss curves of the tuned LSTM at several gaps.
+colours = dict(zip(MODELS, ("tab:blue", "tab:orange", "tab:green", "tab:red")))
+markers = dict(zip(MODELS, "o^sD"))
 fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(12, 3.9), constrained_layout=True)
-ax_acc.plot(gaps, rnn_accuracy, "o-", label="vanilla RNN")
-ax_acc.plot(gaps, lstm_accuracy, "s-", label="LSTM")
+for name in MODELS:
+    for seed in SEEDS:
+        accs = accuracy_sweeps[name, seed]
+        ax_acc.plot(gaps[:len(accs)], accs, marker=markers[name], color=colours[name], alpha=0.75, lw=1,
+                    label=name if seed == SEEDS[0] else None)
+ax_acc.axhline(LEARNED, color="0.4", ls=":", label="90%: learned")
 ax_acc.axhline(CHANCE, color="0.4", ls="--", label="chance = 1/8")
 ax_acc.set_xscale("log", base=2)
 ax_acc.set_xticks(gaps, [str(g) for g in gaps])
 ax_acc.minorticks_off()
-ax_acc.set(xlabel="gap (distractors between the token and the query)", ylabel="test accuracy",
-           ylim=(0, 1.05), title=f"recall after {STEPS} training steps")
-ax_acc.legend()
+ax_acc.set(xlabel="gap (distractors between the token and the query)", ylabel="test accuracy", ylim=(0, 1.05),
+           title=f"recall after {STEPS} steps; one line per seed, each up to its first failure")
+ax_acc.legend(fontsize=8)
 for gap in (4, 16, 32, 64):
-    ax_loss.plot(np.convolve(results["lstm", gap][1]["loss"], np.ones(10) / 10, mode="valid"), label=f"LSTM, gap {gap}")
-ax_loss.plot(np.convolve(results["rnn", 32][1]["loss"], np.ones(10) / 10, mode="valid"), "k:", label="RNN, gap 32")
+    ax_loss.plot(np.convolve(trained("LSTM, forget bias 3", 0, gap)[1]["loss"], np.ones(10) / 10, mode="valid"),
+                 label=f"LSTM, forget bias 3, gap {gap}")
+ax_loss.plot(np.convolve(trained("RNN, orthogonal W_h", 0, 16)[1]["loss"], np.ones(10) / 10, mode="valid"), "k:",
+             label="RNN, orthogonal W_h, gap 16")
 ax_loss.axhline(np.log(VOCAB), color="0.4", ls="--", label="ln 8: guessing")
-ax_loss.set(xlabel="training step", ylabel="loss (10-step average)", title="how long training stays on the plateau")
+ax_loss.set(xlabel="training step", ylabel="loss (10-step average)", title="seed 0: how long training stays on the plateau")
 ax_loss.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# Both models learn short gaps. The vanilla RNN's accuracy collapses to chance within a few
-# tokens, while the LSTM learns gaps at least twice as long within the same budget. The measured
-# limits (printed above) are properties of these models, this task and this training budget, not
-# universal constants: "RNNs handle about 100 to 200 tokens" is a rule of thumb, and here the
-# vanilla RNN's limit is an order of magnitude shorter. The right panel shows where the time goes:
-# the loss sits on the guessing plateau ($\ln 8$) until the gradient message from the first token
-# is strong enough to be found, and the LSTM leaves the plateau more than twice as late at gap 32 as
-# at gap 4.
+# Every model learns gap 4 on every seed. Beyond that, the measured limit (worst seed .. best seed,
+# printed above) is a property of the architecture **and** its initialisation, not of the
+# architecture alone:
+#
+# * With the default initialisation the LSTM is **no better** than the vanilla RNN: on every seed its
+#   limit is at most the RNN's, and neither learns gap 16 on any seed. Its forget gates start near
+#   $\sigma(0) = 0.5$, and Section 5 shows that its gradient then still vanishes fast: faster than
+#   the orthogonal RNN's.
+# * Tuning helps both. The orthogonal RNN reaches at least as far as the default LSTM on every seed.
+#   The LSTM with open forget gates reaches **at least twice as far as the orthogonal RNN on every
+#   seed**, and at least twice as far as the default LSTM.
+# * Even the tuned LSTM fails at gap 64 on every seed, and it spends longer on the guessing plateau
+#   ($\ln 8$, right panel) the longer the gap: on every seed it needs more than twice as many steps
+#   to halve its loss at gap 32 as at gap 4.
+#
+# These limits belong to these models, this task and this training budget; they are not universal
+# constants. "RNNs handle about 100 to 200 tokens" is a rule of thumb, and here no RNN, however
+# initialised, learned a gap longer than 16 on any seed. A factor of two is one step of our gap grid,
+# so "twice as far" is the finest difference this sweep can show.
 
 # %%
-assert rnn_accuracy[0] > 0.95 and lstm_accuracy[0] > 0.95, "both models can learn the task at a short gap"
-assert rnn_accuracy[-1] < 2 * CHANCE, f"the RNN should be near chance at gap {gaps[-1]}"
-assert any(r < 0.3 and l > 0.9 for r, l in zip(rnn_accuracy, lstm_accuracy)), "a gap the LSTM learns and the RNN does not"
-assert rnn_limit <= 8 and lstm_limit >= 16 and lstm_limit >= 2 * rnn_limit
-slow, fast = steps_to_learn(results["lstm", 32][1]), steps_to_learn(results["lstm", 4][1])
-assert slow is not None and fast is not None and slow > 2 * fast, "the LSTM needs longer to learn a longer gap"
-print(f"checked: the RNN is near chance (below twice chance, {2 * CHANCE}) at gap {gaps[-1]}; at some gap the RNN is below 0.3 while the LSTM")
-print("         is above 0.9; the RNN's limit is at most 8, the LSTM's at least 16 and twice as long;")
-print("         the LSTM takes more than twice as many steps to learn gap 32 as gap 4")
+assert all(trained(name, seed, gaps[0])[2] > 0.95 for name in MODELS for seed in SEEDS), "every model learns gap 4"
+assert best["RNN, default"] < 16 and best["LSTM, default"] < 16, "default-initialised: neither learns gap 16"
+assert all(limits["LSTM, default", s] <= limits["RNN, default", s] for s in SEEDS), "a default LSTM is no better"
+assert all(limits["RNN, orthogonal W_h", s] >= limits["LSTM, default", s] for s in SEEDS)
+assert all(limits["LSTM, forget bias 3", s] >= 2 * limits["RNN, orthogonal W_h", s] for s in SEEDS), "tuned vs tuned"
+assert all(limits["LSTM, forget bias 3", s] >= 2 * limits["LSTM, default", s] for s in SEEDS), "initialisation matters"
+assert all(limits["LSTM, forget bias 3", s] < 64 for s in SEEDS), "even the tuned LSTM fails at gap 64"
+assert max(best["RNN, default"], best["RNN, orthogonal W_h"]) <= 16, "no RNN learns a gap longer than 16"
+assert all(plateau[s, 32] is not None and plateau[s, 32] > 2 * plateau[s, 4] for s in SEEDS), "longer gap, longer plateau"
+print("asserted on every seed: all four models learn gap 4; default-initialised, neither RNN nor LSTM learns gap 16")
+print("         and the LSTM's limit is at most the RNN's; the orthogonal RNN reaches at least the default LSTM's limit;")
+print("         the forget-bias-3 LSTM reaches at least twice the orthogonal RNN's and the default LSTM's limits, fails")
+print("         at gap 64, and takes more than twice as many steps to halve its loss at gap 32 as at gap 4;")
+print("         no RNN learns a gap longer than 16")
 
 # %% [markdown]
 # ## 5. The LSTM: an additive path through time
@@ -480,7 +567,7 @@ print("         the LSTM takes more than twice as many steps to learn gap 32 as 
 # h_t &= o_t \odot \tanh(c_t)
 # \end{aligned}$$
 #
-# As in Lecture 1, we write one step in numpy and check it against `torch.nn.LSTM`, which stores the
+# As in Lecture 1, we write one step in numpy and *check* it against `torch.nn.LSTM`, which stores the
 # four gates' weights stacked in the order $i, f, g, o$.
 
 # %%
@@ -512,7 +599,7 @@ for x_t in X_lstm:
     cs.append(c)
 with torch.no_grad():
     out, (h_T, c_T) = torch_lstm(torch.from_numpy(X_lstm))
-r2a.cmp("LSTM states h_1..h_T vs torch.nn.LSTM", np.stack(hs), out, tol=1e-12)
+r2a.cmp("LSTM states h_1..h_T vs torch.nn.LSTM", np.stack(hs), out, tol=1e-12)  # Check
 r2a.cmp("final cell state c_T vs torch.nn.LSTM", cs[-1], c_T[0], tol=1e-12)
 
 
@@ -530,7 +617,7 @@ r2a.cmp("final cell state c_T vs torch.nn.LSTM", cs[-1], c_T[0], tol=1e-12)
 # unchanged, for as long as the gate stays open. (The full Jacobian also has paths through $h_{t-1}$
 # and the gates; those behave like an RNN's. The cell path is the one that can carry a signal far.)
 #
-# Check the one-step claim with autograd:
+# *Check* the one-step identity with autograd:
 
 # %%
 h_prev, c_prev, x_now = np.asarray(hs[2]), np.asarray(cs[2]), X_lstm[3]
@@ -544,25 +631,26 @@ def next_cell(c_previous):
 
 
 jac_cell = torch.autograd.functional.jacobian(next_cell, torch.from_numpy(c_prev))
-r2a.cmp("dc_t/dc_(t-1) == diag(f_t)", jac_cell, np.diag(f_now), tol=1e-12)
+r2a.cmp("dc_t/dc_(t-1) == diag(f_t)", jac_cell, np.diag(f_now), tol=1e-12)  # Check
 
 # %% [markdown]
 # How much does this help the gradient that reaches the input? `r2a.recurrent.input_gradient_norms`
 # measures $\lVert \partial\,\text{logits} / \partial x_{T-d} \rVert$, the dependence of the
 # prediction on the (embedded) input $d$ steps before the end, for any torch model. We average it over
-# 16 random sequences of length 300, for the two models of Section 4 both at initialisation and
-# after training at gap 32 (copied to float64, so tiny gradients do not underflow to zero). As a
-# third model at initialisation we add an LSTM with torch's default forget-gate bias, about 0, so
-# $f \approx 0.5$.
+# 16 random sequences of length 300 (in float64, so tiny gradients do not underflow to zero), for
+# the four models of Section 4 at initialisation, and for the two tuned ones after training at gap
+# 16, each on the three seeds.
 #
-# Why did we start the forget bias at 3 for training? $\sigma(3) \approx 0.95$: the cell starts out keeping
-# 95% of its content per step, instead of half. Starting the forget gate open is common practice:
-# Jozefowicz et al. (2015) recommend a bias of 1, and Tallec & Ollivier (2018) argue for larger
-# biases when the dependencies to be learned are longer.
+# Why does the tuned LSTM start its forget bias at 3? $\sigma(3) \approx 0.95$: the cell starts out
+# keeping 95% of its content per step, instead of half. Starting the forget gate open is common
+# practice: Jozefowicz et al. (2015) recommend a bias of 1, and Tallec & Ollivier (2018) argue for
+# larger biases when the dependencies to be learned are longer.
 
 # %%
 x_probe, _ = data.recall_task(rng, 16, 298, VOCAB)  # 300 positions
 tokens_probe = torch.from_numpy(x_probe)
+PROFILE_GAP = 16
+TUNED = ("RNN, orthogonal W_h", "LSTM, forget bias 3")
 
 
 def gradient_by_distance(model):
@@ -573,71 +661,91 @@ def gradient_by_distance(model):
     return per_position[::-1]
 
 
-profiles = {
-    "RNN, initial": gradient_by_distance(make_classifier("rnn")),
-    "LSTM, default forget bias, initial": gradient_by_distance(make_classifier("lstm", forget_bias=None)),
-    "LSTM, forget bias 3, initial": gradient_by_distance(make_classifier("lstm")),
-    "RNN, trained at gap 32": gradient_by_distance(results["rnn", 32][0]),
-    "LSTM, trained at gap 32": gradient_by_distance(results["lstm", 32][0]),
-}
+profiles = {}  # (model name, "initial" or "trained", seed) -> gradient norm by distance
+for seed in SEEDS:
+    for name in MODELS:
+        profiles[name, "initial", seed] = gradient_by_distance(make_classifier(name, seed))
+    for name in TUNED:
+        profiles[name, "trained", seed] = gradient_by_distance(trained(name, seed, PROFILE_GAP)[0])
 near = np.arange(1, 61)  # fit the rate over distances 1..60
-profile_rates = {name: exponential_rate(g[near], near) for name, g in profiles.items()}
+profile_rates = {key: exponential_rate(g[near], near) for key, g in profiles.items()}
 
 # %% tags=["nbval-ignore-output"]
+# alt: Gradient norm against distance from the last position, on a log scale, for four models at initialisation and two tuned models after training, three seeds each.
 fig, (ax_init, ax_trained) = plt.subplots(1, 2, figsize=(12, 3.9), sharey=True, constrained_layout=True)
-d_axis = np.arange(len(profiles["RNN, initial"]))
-for name, g in profiles.items():
-    ax = ax_init if "initial" in name else ax_trained
-    ax.semilogy(d_axis, g, label=f"{name} (rate {profile_rates[name]:+.2f})")
-for ax, title in ((ax_init, "at initialisation"), (ax_trained, "after training on the recall task, gap 32")):
-    ax.set(xlabel="distance d from the last position", title=title, ylim=(1e-60, 10))
+d_axis = np.arange(len(tokens_probe[0]))
+for (name, moment, seed), g in profiles.items():
+    ax = ax_init if moment == "initial" else ax_trained
+    ax.semilogy(d_axis, g, color=colours[name], alpha=0.75, lw=1, label=name if seed == SEEDS[0] else None)
+for ax, title in ((ax_init, "at initialisation"), (ax_trained, f"after training on the recall task, gap {PROFILE_GAP}")):
+    ax.set(xlabel="distance d from the last position", title=title + " (one line per seed)", ylim=(1e-60, 10))
     ax.legend(fontsize=8)
 ax_init.set_ylabel("||d logits / d x_(T-d)||")
 plt.show()
-for name, rate in profile_rates.items():
-    at = ", ".join(f"d = {d}: {profiles[name][d]:.1e}" for d in (1, 33, 60, 100, 299))
-    print(f"{name:<34} rate over d = 1..60: {rate:+.3f} per step;  gradient at {at}")
+for (name, moment, seed), rate in profile_rates.items():
+    g = profiles[name, moment, seed]
+    accuracy_note = f", test accuracy {trained(name, seed, PROFILE_GAP)[2]:.2f}" if moment == "trained" else ""
+    print(f"{name:<20} {moment:<8} seed {seed}: rate over d = 1..60 {rate:+.3f} per step; gradient at "
+          + ", ".join(f"d = {d}: {g[d]:.1e}" for d in (1, 17, 60, 100, 299)) + accuracy_note)
 
 # %% [markdown]
-# In every pair the LSTM's gradient decays more slowly than the RNN's. Even with torch's default
-# initialisation, where the forget gates start near $0.5$, the LSTM's rate is lower than the RNN's;
-# opening the gates (bias 3) flattens the curve over hundreds of steps. After training, at distance
-# 33, where the target token sat during training, the LSTM's gradient is more than a thousand times
-# the RNN's. Its curve also rises again at the far right: that is the very first position, where the
-# task puts the token to remember, and the trained LSTM has learned to depend on it from any distance.
+# At initialisation the four rates come in the same order on every seed: the default RNN's gradient
+# decays fastest, then the default LSTM's. Even with torch's default initialisation, where the
+# forget gates start near $0.5$, the LSTM's gradient decays more slowly than the RNN's (its rate is
+# closer to zero), but an orthogonal $W_h$ slows the RNN's decay more than default gates slow the
+# LSTM's; and opening the gates (bias 3) flattens the LSTM's curve over hundreds of steps. This is
+# the order of the measured limits in Section 4: on every seed, no model whose initial gradient
+# decays more slowly had a shorter limit.
+#
+# After training at gap 16 the picture depends on whether the model solved the task. On every seed,
+# each tuned model that reached 90% accuracy has a gradient that stays nearly flat over the first 60
+# steps (rate above $-0.1$ per step), and each that did not (the orthogonal RNN on two seeds) has a
+# gradient that falls steeply, faster than at initialisation. Where the two architectures still
+# differ is far beyond the gap they were trained on: at $d = 299$ the trained LSTM's gradient is more
+# than 100 times the trained RNN's on every seed, including the seed where the RNN learned gap 16.
 
 # %%
-for moment in ("initial", "trained at gap 32"):
-    rnn_rate = profile_rates[f"RNN, {moment}"]
-    lstm_names = [name for name in profiles if name.startswith("LSTM") and moment in name]
-    for name in lstm_names:
-        assert profile_rates[name] > rnn_rate + 0.1, f"{name} should decay more slowly than the RNN"
-assert profile_rates["LSTM, forget bias 3, initial"] > profile_rates["RNN, initial"] + 0.3
-bias_3 = profiles["LSTM, forget bias 3, initial"]
-assert bias_3[299] > 0.05 * bias_3[1], "with open forget gates the initial gradient barely decays over 300 steps"
-trained_lstm = profiles["LSTM, trained at gap 32"]
-assert trained_lstm[33] > 1e3 * profiles["RNN, trained at gap 32"][33]
-assert trained_lstm[299] > 10 * trained_lstm[100], "the trained LSTM depends on the first position"
-print("checked: every LSTM's gradient decays more slowly with distance than the RNN's (rate higher by > 0.1, by > 0.3")
-print("         with forget bias 3, where it keeps > 5% of its size over 300 steps); trained at gap 32, the LSTM's")
-print("         gradient at distance 33 is > 1000x the RNN's, and at the first position > 10x that at distance 100")
+for seed in SEEDS:
+    rate = {name: profile_rates[name, "initial", seed] for name in MODELS}
+    assert rate["LSTM, default"] > rate["RNN, default"] + 0.1, "even a default LSTM decays more slowly than a default RNN"
+    assert rate["RNN, orthogonal W_h"] > rate["LSTM, default"], "an orthogonal RNN decays more slowly than a default LSTM"
+    assert rate["LSTM, forget bias 3"] > rate["RNN, orthogonal W_h"] + 0.1, "open forget gates: slowest of all"
+    for a in MODELS:  # a slower initial decay never came with a shorter limit
+        for b in MODELS:
+            assert not (rate[a] > rate[b] and limits[a, seed] < limits[b, seed]), (seed, a, b)
+    bias_3 = profiles["LSTM, forget bias 3", "initial", seed]
+    assert bias_3[299] > 0.05 * bias_3[1], "with open forget gates the initial gradient barely decays over 300 steps"
+    for name in TUNED:
+        learned = trained(name, seed, PROFILE_GAP)[2] >= LEARNED
+        assert learned == (profile_rates[name, "trained", seed] > -0.1), (name, seed)
+        if not learned:
+            assert profile_rates[name, "trained", seed] < profile_rates[name, "initial", seed], (name, seed)
+    lstm_trained = profiles["LSTM, forget bias 3", "trained", seed]
+    rnn_trained = profiles["RNN, orthogonal W_h", "trained", seed]
+    assert lstm_trained[299] > 100 * rnn_trained[299], "far beyond the gap, the LSTM keeps the larger gradient"
+print("asserted on every seed: at initialisation the rates are ordered default RNN < default LSTM (by > 0.1) <")
+print("         orthogonal RNN < forget-bias-3 LSTM (by > 0.1), and no slower-decaying model had a shorter limit in")
+print("         Section 4; with forget bias 3 the initial gradient keeps > 5% of its size over 300 steps; after")
+print("         training at gap 16 a model reached 90% exactly when its rate over d = 1..60 is above -0.1, and a model")
+print("         that failed decays faster than at initialisation; at d = 299 the trained LSTM's gradient is more than")
+print("         100x the trained RNN's")
 
 # %% [markdown]
 # ### Mitigated, not removed
 #
 # The cell path multiplies by $f_t$ at every step, and a sigmoid is never exactly 1. Over $d$ steps
 # a unit's message is scaled by $\prod f_i = \exp\big(\sum \ln f_i\big)$: an exponential decay again,
-# only with a rate $\overline{\ln f}$ that can be made small. Three pieces of evidence:
+# only with a rate $\overline{\ln f}$ that can be made small. That every $f_t < 1$ is a *check*
+# (a sigmoid cannot reach 1); below we see how close to 1 the most persistent unit of the LSTM
+# trained at gap 32 (seed 0) gets. The evidence that the decay still matters is measured:
 #
 # * with the default initialisation ($f \approx 0.5$), the LSTM's gradient still vanishes
-#   exponentially (left panel above);
-# * even after training, the forget gates of the *most persistent* unit of the trained LSTM are
-#   below 1 on average, so its memory leaks at a small but nonzero rate (below);
-# * in Section 4 the LSTM needed more than twice as many training steps for gap 32 as for gap 4,
-#   and the longest gap was harder still.
+#   exponentially, by more than a factor $10^6$ over 60 steps on every seed (asserted below);
+# * in Section 4 the tuned LSTM failed at gap 64 on every seed, and needed more than twice as many
+#   training steps for gap 32 as for gap 4.
 
 # %%
-lstm_32 = results["lstm", 32][0]
+lstm_32 = trained("LSTM, forget bias 3", 0, 32)[0]
 with torch.no_grad():
     embedded = lstm_32.embedding(tokens_probe)
     states, _ = lstm_32.recurrent(embedded)
@@ -648,22 +756,22 @@ with torch.no_grad():
 mean_log_f = forget.log().mean(dim=(0, 1))  # per unit, over all positions of all probe sequences
 best_unit = int(mean_log_f.argmax())
 best_rate = float(mean_log_f[best_unit])
+default_decay = {seed: profiles["LSTM, default", "initial", seed][60] / profiles["LSTM, default", "initial", seed][1]
+                 for seed in SEEDS}
 
 # %% tags=["nbval-ignore-output"]
 print(f"most persistent unit: mean forget gate {float(forget[..., best_unit].mean()):.4f}, "
       f"mean ln f = {best_rate:.4f} per step")
 for d in (32, 300, 1000, 10000):
     print(f"   its cell path scales a message by about exp({best_rate:.4f} x {d}) = {np.exp(best_rate * d):.2g} over {d} steps")
-print(f"default-initialised LSTM: gradient at d = 60 is {profiles['LSTM, default forget bias, initial'][60] / profiles['LSTM, default forget bias, initial'][1]:.1e} of that at d = 1")
+print("default-initialised LSTM: gradient at d = 60 relative to d = 1: "
+      + ", ".join(f"seed {seed} {ratio:.1e}" for seed, ratio in default_decay.items()))
 
 # %%
-assert float(forget.max()) < 1.0 and best_rate < 0, "every forget gate is below 1, so every cell path decays"
-default_lstm = profiles["LSTM, default forget bias, initial"]
-assert default_lstm[60] < 1e-6 * default_lstm[1] and profile_rates["LSTM, default forget bias, initial"] < -0.1
-longest = steps_to_learn(results["lstm", gaps[-1]][1])
-assert results["lstm", gaps[-1]][2] < 0.95 or longest is None or longest > slow, "the longest gap is harder than gap 32"
-print("checked: all forget gates of the trained LSTM are below 1; with default initialisation the LSTM's gradient")
-print("         still falls by more than 10^6 over 60 steps; the longest gap is harder to learn than gap 32")
+assert float(forget.max()) < 1.0 and best_rate < 0  # Check: a sigmoid is below 1, so every cell path decays
+assert all(ratio < 1e-6 for ratio in default_decay.values()), "a default LSTM's gradient still vanishes"
+print("Check: every forget gate of the trained LSTM is below 1.")
+print("asserted on every seed: with default initialisation the LSTM's gradient falls by more than 10^6 over 60 steps")
 
 # %% [markdown]
 # Gating changes the *rate* of the exponential, not its form. It gives the network a path on which
@@ -685,78 +793,103 @@ print("         still falls by more than 10^6 over 60 steps; the longest gap is 
 # $$g \leftarrow g \cdot \min\!\left(1,\ \frac{\tau}{\lVert g \rVert}\right).$$
 #
 # The direction is unchanged; only the step length is capped at $\mathrm{lr}\cdot\tau$. We train the
-# vanilla RNN on the recall task at gap 8 with plain SGD (learning rate 0.5), starting $W_h$ as a
-# random orthogonal matrix (every singular value 1, the edge between vanishing and exploding), twice
-# on exactly the same batches: once as is, once with `clip=1.0`, a threshold near the typical norm
-# at the start of training. `r2a.training.train` records the norm *before* clipping at every step.
+# orthogonal RNN of Section 4 on the recall task at gap 8 with plain SGD, on each of the three seeds,
+# three ways, on exactly the same batches:
+#
+# * at learning rate 0.5 without clipping;
+# * at learning rate 0.5, clipped at $\tau$ = twice the median gradient norm of the unclipped run.
+#   A typical step is then left alone, and only the spikes are capped; a threshold below the median
+#   would also shrink ordinary steps, and so act partly as a smaller learning rate;
+# * at learning rate 0.2 without clipping: the other remedy, a smaller step everywhere.
+#
+# `r2a.training.train` records the norm *before* clipping at every step.
 
 # %%
-CLIP_GAP, CLIP_STEPS, CLIP_BATCH, CLIP_LR, CLIP_THRESHOLD = 8, 400, 32, 0.5, 1.0
-x_clip, y_clip = data.recall_task(rng, CLIP_STEPS * CLIP_BATCH, CLIP_GAP, VOCAB)
+CLIP_GAP, CLIP_STEPS, CLIP_BATCH, CLIP_LR, SMALL_LR = 8, 400, 32, 0.5, 0.2
+GUESSING = np.log(VOCAB)
 
 
-def orthogonal_rnn():
-    torch.manual_seed(0)
-    model = recurrent.SequenceClassifier(VOCAB + 1, VOCAB, hidden_size=HIDDEN, cell="rnn")
-    torch.nn.init.orthogonal_(model.recurrent.weight_hh_l0)
-    return model
+def sgd_run(seed, lr, clip):
+    data_rng = np.random.default_rng([seed, CLIP_GAP, 1])
+    x_clip, y_clip = data.recall_task(data_rng, CLIP_STEPS * CLIP_BATCH, CLIP_GAP, VOCAB)
+    history = train(make_classifier("RNN, orthogonal W_h", seed), fixed_batches(x_clip, y_clip, CLIP_BATCH),
+                    recurrent.classification_loss, CLIP_STEPS, lr=lr, clip=clip, optimizer="sgd")
+    return {key: np.array(values) for key, values in history.items()}
 
 
-runs = {}
-for label, clip in (("no clipping", None), (f"clipped at {CLIP_THRESHOLD}", CLIP_THRESHOLD)):
-    history = train(orthogonal_rnn(), fixed_batches(x_clip, y_clip, CLIP_BATCH), recurrent.classification_loss,
-                    CLIP_STEPS, lr=CLIP_LR, clip=clip, optimizer="sgd")
-    runs[label] = {key: np.array(values) for key, values in history.items()}
-plain, clipped = runs["no clipping"], runs[f"clipped at {CLIP_THRESHOLD}"]
-
-# %% tags=["nbval-ignore-output"]
-fig, (ax_loss, ax_norm) = plt.subplots(1, 2, figsize=(12, 3.9), constrained_layout=True)
-for label, run in runs.items():
-    ax_loss.plot(run["loss"], label=label)
-    ax_norm.semilogy(run["grad_norm"], label=label)
-ax_loss.axhline(np.log(VOCAB), color="0.4", ls="--", label="ln 8: guessing")
-ax_loss.set(xlabel="SGD step", ylabel="training loss", title=f"vanilla RNN, recall at gap {CLIP_GAP}, SGD lr {CLIP_LR}")
-ax_norm.axhline(CLIP_THRESHOLD, color="0.4", ls=":", label="clipping threshold")
-ax_norm.set(xlabel="SGD step", ylabel="global gradient norm (before clipping)", title="gradient norm")
-ax_loss.legend()
-ax_norm.legend()
-plt.show()
-def largest_loss_jump(run):
-    """The largest increase of the loss from one step to the next, after the first 20 steps."""
-    return float(np.max(np.diff(run["loss"][20:])))
+clip_runs, thresholds = {}, {}
+for seed in SEEDS:
+    clip_runs["no clipping", seed] = sgd_run(seed, CLIP_LR, None)
+    thresholds[seed] = 2 * float(np.median(clip_runs["no clipping", seed]["grad_norm"]))
+    clip_runs["clipped at 2 x median", seed] = sgd_run(seed, CLIP_LR, thresholds[seed])
+    clip_runs[f"no clipping, lr {SMALL_LR}", seed] = sgd_run(seed, SMALL_LR, None)
+CLIP_VARIANTS = ("no clipping", "clipped at 2 x median", f"no clipping, lr {SMALL_LR}")
 
 
 def second_half_loss(run):
     return float(run["loss"][len(run["loss"]) // 2:].mean())
 
 
-for label, run in runs.items():
-    print(f"{label:<15} gradient norm: median {np.median(run['grad_norm']):.2f}, largest {run['grad_norm'].max():.1f} "
-          f"({run['grad_norm'].max() / np.median(run['grad_norm']):.0f}x the median)")
-    print(f"{'':<15} loss after step 20: highest {run['loss'][20:].max():.2f}, largest one-step rise "
-          f"{largest_loss_jump(run):.2f}; mean over the second half {second_half_loss(run):.3f}, "
-          f"over the last 20 steps {run['loss'][-20:].mean():.3f}")
-print(f"steps on which clipping acted: {np.mean(clipped['grad_norm'] > CLIP_THRESHOLD):.0%}")
+# %% tags=["nbval-ignore-output"]
+# alt: Training loss of a vanilla RNN under SGD with and without gradient clipping on three seeds, and the gradient norm of one seed with its clipping threshold.
+variant_colours = dict(zip(CLIP_VARIANTS, ("tab:red", "tab:blue", "tab:gray")))
+fig, (ax_loss, ax_norm) = plt.subplots(1, 2, figsize=(12, 3.9), constrained_layout=True)
+for (label, seed), run in clip_runs.items():
+    lr = SMALL_LR if "lr" in label else CLIP_LR
+    ax_loss.plot(np.convolve(run["loss"], np.ones(10) / 10, mode="valid"), color=variant_colours[label], lw=1,
+                 alpha=0.8, label=f"{label} (lr {lr})" if seed == SEEDS[0] else None)
+    if seed == SEEDS[0] and label != f"no clipping, lr {SMALL_LR}":
+        ax_norm.semilogy(run["grad_norm"], color=variant_colours[label], lw=1, label=label)
+ax_loss.axhline(GUESSING, color="0.4", ls="--", label="ln 8: guessing")
+ax_loss.set(xlabel="SGD step", ylabel="training loss (10-step average)",
+            title=f"vanilla RNN, recall at gap {CLIP_GAP}; one line per seed")
+ax_norm.axhline(thresholds[SEEDS[0]], color="0.4", ls=":", label="clipping threshold")
+ax_norm.set(xlabel="SGD step", ylabel="global gradient norm (before clipping)", title=f"gradient norm, seed {SEEDS[0]}, lr {CLIP_LR}")
+ax_loss.legend(fontsize=8)
+ax_norm.legend(fontsize=8)
+plt.show()
+for seed in SEEDS:
+    print(f"seed {seed}: clipping threshold {thresholds[seed]:.2f}")
+    for label in CLIP_VARIANTS:
+        run = clip_runs[label, seed]
+        print(f"   {label:<23} gradient norm: median {np.median(run['grad_norm']):5.2f}, largest {run['grad_norm'].max():6.1f}"
+              f" | loss after step 20: highest {run['loss'][20:].max():.2f} | mean over the second half "
+              f"{second_half_loss(run):.3f} | clipped on {np.mean(run['grad_norm'] > thresholds[seed]) if 'clipped' in label else 0:.0%} of steps")
 
 # %% [markdown]
-# Without clipping, the gradient norm repeatedly spikes to many times its median, and the largest
-# spikes are followed by jumps in the loss, well above the guessing level $\ln 8$: one update undid
-# what training had built. With clipping, spikes still occur in the recorded norm (they are a
-# property of the loss surface, not of the optimiser), but the step they cause is capped: the loss
-# never climbs as high, its largest one-step rise is clearly smaller, and over the second half of
-# training it is lower. Clipping acted on a minority of the steps (the fraction is printed above),
-# those with the largest gradients; every other step followed the same rule in both runs.
+# On every seed, without clipping, the gradient norm spikes to more than 5 times its median, the
+# loss jumps above $1.2 \ln 8$ after such spikes, and over the second half of training the loss
+# stays above half of $\ln 8$: the run does not learn the task in 400 steps. It does not sit at the
+# guessing level either (left panel): on every seed its 10-step average loss gets below $0.8 \ln 8$
+# at some point, and is thrown back up again.
+#
+# Clipping at twice the median acts on fewer than one step in five (the printed fractions). On every
+# seed it brings the second-half loss below half of $\ln 8$ and at least 0.5 below the unclipped
+# run's, though on one seed (printed) it is still only partway down after 400 steps. Spikes still
+# occur in the recorded norm: they are a property of the loss surface, not of the optimiser. What
+# changes is that the step they cause is capped.
+#
+# The smaller learning rate, without clipping, also learns on every seed. So on this task clipping is not better than a well-chosen learning rate; what it does is stop the
+# occasional oversized step from undoing the progress of the ordinary ones at a learning rate that
+# is otherwise too risky. (That matters most where a learning rate small enough to survive the worst
+# spike would make every other step too slow, as in large models; we do not measure that here.)
 
 # %%
-assert plain["grad_norm"].max() > 5 * np.median(plain["grad_norm"]), "the unclipped run has a gradient spike"
-assert plain["loss"][20:].max() > 1.2 * np.log(VOCAB), "after a spike, the unclipped loss jumps above guessing"
-assert clipped["loss"][20:].max() < plain["loss"][20:].max() - 1, "the clipped loss never climbs as high"
-assert largest_loss_jump(plain) > 1.5 * largest_loss_jump(clipped), "no comparable jump with clipping"
-assert np.all(np.isfinite(clipped["loss"])) and second_half_loss(clipped) < second_half_loss(plain)
-assert 0.05 < np.mean(clipped["grad_norm"] > CLIP_THRESHOLD) < 0.7, "clipping acts on a minority of the steps"
-print("checked: the unclipped run spikes above 5x its median gradient norm and its loss jumps above 1.2 ln 8;")
-print("         with clipping the highest loss is lower by more than 1, the largest one-step rise is smaller by a")
-print("         factor above 1.5, and the mean loss over the second half is lower; clipping acted on 5% to 70% of steps")
+for seed in SEEDS:
+    plain, clipped, small = (clip_runs[label, seed] for label in CLIP_VARIANTS)
+    assert plain["grad_norm"].max() > 5 * np.median(plain["grad_norm"]), "the unclipped run has gradient spikes"
+    assert plain["loss"][20:].max() > 1.2 * GUESSING, "after a spike, the unclipped loss jumps above guessing"
+    assert second_half_loss(plain) > 0.5 * GUESSING, "the unclipped run does not learn the task"
+    assert np.convolve(plain["loss"], np.ones(10) / 10, mode="valid").min() < 0.8 * GUESSING, "though it makes progress"
+    assert 0 < np.mean(clipped["grad_norm"] > thresholds[seed]) < 0.2, "clipping acts on a minority of the steps"
+    assert np.all(np.isfinite(clipped["loss"])) and second_half_loss(clipped) < 0.5 * GUESSING
+    assert second_half_loss(clipped) < second_half_loss(plain) - 0.5, "clipping the spikes rescues training"
+    assert second_half_loss(small) < 0.5 * GUESSING, "a smaller learning rate learns without clipping"
+print("asserted on every seed: at lr 0.5 without clipping the gradient norm spikes above 5x its median, the loss")
+print("         jumps above 1.2 ln 8; its 10-step average falls below 0.8 ln 8 at some point, but its mean over the")
+print("         second half stays above 0.5 ln 8; clipping at twice the median acts")
+print("         on fewer than 20% of the steps and brings the second-half loss below 0.5 ln 8, more than 0.5 below the")
+print(f"         unclipped run's; without clipping, lr {SMALL_LR} also brings it below 0.5 ln 8")
 
 # %% [markdown]
 # Clipping cures the *symptom* of exploding gradients, a single oversized step, because it acts on
@@ -776,13 +909,17 @@ print("         factor above 1.5, and the mean loss over the second half is lowe
 #   $\rho(W_h) > 1$ is necessary in a linear RNN (a matrix with $\rho < 1 < \sigma_{\max}$ amplifies
 #   only briefly), and $\sigma_{\max}(W_h) > 1$ with $\tanh$; neither is sufficient with $\tanh$,
 #   whose saturation made the gradient vanish with $\lVert W_h \rVert = 2$.
-# * On the recall task the vanilla RNN's reach, measured, is a handful of tokens; the LSTM's is
-#   at least twice as long with the same budget.
+# * On the recall task the measured reach is a property of the architecture and its initialisation:
+#   over three seeds, no RNN learned a gap beyond 16. With default initialisation the LSTM did no
+#   better than the RNN; with each tuned (orthogonal $W_h$, forget bias 3), the LSTM reached at least
+#   twice as far on every seed, and still failed at gap 64.
 # * The LSTM's cell path has $\partial c_t / \partial c_{t-1} = \operatorname{diag}(f_t)$: no $W_h$, no
-#   $\tanh'$. Its gradient decays much more slowly; but the path still multiplies by $f_t < 1$ at
-#   every step, so the decay is slowed, not stopped.
-# * Clipping the global gradient norm stops spikes from wrecking training; it cannot restore a
-#   vanished gradient.
+#   $\tanh'$. With open forget gates its gradient decays much more slowly; but the path still
+#   multiplies by $f_t < 1$ at every step, so the decay is slowed, not stopped, and with gates near
+#   0.5 it is still fast.
+# * Clipping the global gradient norm at twice its median touched fewer than one step in five and
+#   rescued SGD training at a learning rate where the unclipped run did not learn; a smaller learning
+#   rate without clipping learned too. Clipping cannot restore a vanished gradient.
 #
 # ## Self-check
 #
@@ -862,8 +999,11 @@ print("         factor above 1.5, and the mean loss over the second half is lowe
 #
 # With bias $b_f$ the forget gate starts near $\sigma(b_f)$: about 0.95 for $b_f = 3$, 0.5 for $b_f = 0$.
 # A gate near 0.5 halves the cell's message at every step, so at initialisation the LSTM's gradient
-# still vanishes exponentially (left panel of the gradient figure), only more slowly than the RNN's.
-# Starting the gate open gives training a gradient path to distant inputs from the first step.
+# still vanishes exponentially (left panel of the gradient figure), more slowly than the default
+# RNN's but faster than the orthogonal RNN's; in Section 4 the default LSTM learned no longer gaps
+# than the default RNN. Starting the gate open gives training a gradient path to distant inputs
+# from the first step. A fair comparison with the RNN therefore gives the RNN its own tuned start,
+# an orthogonal $W_h$: with both tuned, the LSTM still reached at least twice as far.
 # </details>
 #
 # **Next:** Lecture 3 turns to encoder–decoders, where an RNN must squeeze a whole input sequence

@@ -117,14 +117,18 @@ class SequenceClassifier(torch.nn.Module):
     * ``cell``: ``"rnn"`` or ``"lstm"``;
     * ``forget_bias``: for an LSTM, start every forget gate's total bias at this value (common
       practice is 1 or more, so the cell begins by keeping what it stores); ``None`` keeps torch's
-      default initialisation.
+      default initialisation;
+    * ``orthogonal``: start the recurrent weights ``W_h`` as a random orthogonal matrix (for an LSTM,
+      each gate's ``H x H`` block of it), so every singular value is 1; ``False`` keeps torch's
+      default, uniform in ``(-1/sqrt(H), 1/sqrt(H))``.
 
     ``classify_embedded`` takes embedded inputs ``(B, T, E)`` or ``(T, E)``, so
     ``input_gradient_norms(model.classify_embedded, model.embedding(tokens))`` measures how much the
     prediction depends on each position.
     """
 
-    def __init__(self, vocab_size, n_classes, hidden_size=32, cell="rnn", embedding_dim=16, forget_bias=None):
+    def __init__(self, vocab_size, n_classes, hidden_size=32, cell="rnn", embedding_dim=16, forget_bias=None,
+                 orthogonal=False):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
@@ -134,6 +138,10 @@ class SequenceClassifier(torch.nn.Module):
         self.embedding = torch.nn.Embedding(vocab_size, embedding_dim)
         self.recurrent = CELLS[cell](embedding_dim, hidden_size, batch_first=True)
         self.readout = torch.nn.Linear(hidden_size, n_classes)
+        if orthogonal:
+            with torch.no_grad():
+                for block in self.recurrent.weight_hh_l0.split(hidden_size):  # 1 block (RNN) or 4 (LSTM)
+                    torch.nn.init.orthogonal_(block)
         if forget_bias is not None:
             # torch orders the LSTM gates (input, forget, cell, output) along the bias vectors.
             forget = slice(hidden_size, 2 * hidden_size)

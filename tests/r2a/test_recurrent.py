@@ -211,6 +211,30 @@ def test_forget_bias_sets_the_total_forget_gate_bias_only():
         SequenceClassifier(9, 8, cell="gru")
 
 
+@pytest.mark.parametrize("cell, blocks", [("rnn", 1), ("lstm", 4)])
+def test_orthogonal_starts_every_recurrent_block_with_all_singular_values_one(cell, blocks):
+    torch.manual_seed(0)
+    model = SequenceClassifier(9, 8, hidden_size=6, cell=cell, orthogonal=True)
+    W_h = model.recurrent.weight_hh_l0.detach().double()
+    assert W_h.shape == (blocks * 6, 6)
+    for block in W_h.split(6):
+        torch.testing.assert_close(torch.linalg.svdvals(block), torch.ones(6, dtype=torch.float64), atol=1e-6, rtol=0)
+    torch.manual_seed(0)
+    default = SequenceClassifier(9, 8, hidden_size=6, cell=cell)
+    spread = torch.linalg.svdvals(default.recurrent.weight_hh_l0.detach()[:6])
+    assert float(spread.max() - spread.min()) > 0.5, "without the option, torch's default W_h is kept"
+    for name in ("weight_ih_l0", "bias_ih_l0", "bias_hh_l0"):  # only W_h changes; the seed still gives the rest
+        torch.testing.assert_close(getattr(model.recurrent, name), getattr(default.recurrent, name))
+
+
+def test_orthogonal_and_forget_bias_combine():
+    model = SequenceClassifier(9, 8, hidden_size=4, cell="lstm", forget_bias=3.0, orthogonal=True)
+    total = (model.recurrent.bias_ih_l0 + model.recurrent.bias_hh_l0).detach()
+    torch.testing.assert_close(total[4:8], torch.full((4,), 3.0))
+    torch.testing.assert_close(torch.linalg.svdvals(model.recurrent.weight_hh_l0.detach()[4:8].double()),
+                               torch.ones(4, dtype=torch.float64), atol=1e-6, rtol=0)
+
+
 def test_classification_loss_is_the_mean_negative_log_probability_of_the_target():
     torch.manual_seed(0)
     model = SequenceClassifier(5, 4, hidden_size=6)
