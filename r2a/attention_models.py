@@ -4,8 +4,13 @@ Lecture 5 builds self-attention from scratch in numpy; these PyTorch models are 
 would then train. They are deliberately small (a few thousand parameters) so they learn the toy
 tasks of ``r2a.data`` in seconds on a CPU.
 
-* ``SelfAttentionEncoder``: token embedding + position information + a stack of pre-norm
-  self-attention blocks, returning one state per position and, on request, every attention map;
+* ``SelfAttentionBlock``: one Transformer encoder block, multi-head self-attention and a
+  position-wise ReLU feed-forward layer, each inside a residual connection with a LayerNorm;
+  pre-norm by default (``norm="pre"``, the variant most models now use), or post-norm
+  (``norm="post"``, the arrangement of Vaswani et al., 2017, and of ``torch.nn.TransformerEncoderLayer``
+  by default); ``norm=None`` and ``residual=False`` remove the parts, for ablations;
+* ``SelfAttentionEncoder``: token embedding + position information + a stack of those blocks,
+  returning one state per position and, on request, every attention map;
 * ``SelfAttentionClassifier``: one label per sequence, read from the state at the **last**
   position (for the recall task that is the query marker, so its attention row shows where the
   model looks for the answer);
@@ -30,52 +35,71 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validation import check_positive_int
+from ._validation import check_choice, check_positive_int
 
 __all__ = ["SelfAttentionBlock", "SelfAttentionEncoder", "SelfAttentionClassifier", "SelfAttentionTagger",
            "tagging_loss"]
 
 
 class SelfAttentionBlock(nn.Module):
-    """One pre-norm block: ``x + MHA(LN(x))``, then ``x + FFN(LN(x))`` with a ReLU feed-forward layer.
+    """One Transformer encoder block with a ReLU feed-forward layer of width ``ff_mult * d_model``.
+
+    * ``norm="pre"`` (default): ``x + MHA(LN(x))``, then ``x + FFN(LN(x))``;
+    * ``norm="post"`` (Vaswani et al., 2017): ``LN(x + MHA(x))``, then ``LN(x + FFN(x))``;
+    * ``norm=None``: no LayerNorm, ``x + MHA(x)``, then ``x + FFN(x)``;
+    * ``residual=False`` drops the ``x +`` of both sublayers (keeping the norms where ``norm`` puts them).
 
     ``causal=True`` lets position ``i`` attend to positions ``j <= i`` only.
     """
 
-    def __init__(self, d_model, num_heads, ff_mult=2, causal=False):
+    NORMS = ("pre", "post", None)
+
+    def __init__(self, d_model, num_heads, ff_mult=2, causal=False, norm="pre", residual=True):
         super().__init__()
         check_positive_int(d_model=d_model, num_heads=num_heads, ff_mult=ff_mult)
+        check_choice("norm", norm, self.NORMS)
+        check_choice("residual", residual, (True, False))
         if d_model % num_heads:
             raise ValueError(f"num_heads ({num_heads}) must divide d_model ({d_model})")
-        self.causal = causal
-        self.norm_attention = nn.LayerNorm(d_model)
+        self.causal, self.norm, self.residual = causal, norm, residual
+        self.norm_attention = nn.LayerNorm(d_model) if norm else nn.Identity()
         self.attention = nn.MultiheadAttention(d_model, num_heads, batch_first=True)
-        self.norm_feedforward = nn.LayerNorm(d_model)
+        self.norm_feedforward = nn.LayerNorm(d_model) if norm else nn.Identity()
         self.feedforward = nn.Sequential(nn.Linear(d_model, ff_mult * d_model), nn.ReLU(),
                                          nn.Linear(ff_mult * d_model, d_model))
+
+    def _sublayer(self, x, layer, norm):
+        """``x + layer(norm(x))`` (pre-norm) or ``norm(x + layer(x))`` (post-norm), with or without the ``x +``."""
+        out, extra = layer(x if self.norm == "post" else norm(x))
+        out = x + out if self.residual else out
+        return (norm(out) if self.norm == "post" else out), extra
 
     def forward(self, x, need_weights=False):
         """``x`` of shape ``(B, T, d_model)`` -> ``(new x, weights)``; weights ``(B, heads, T, T)`` or None."""
         n = x.shape[1]
         # MultiheadAttention's boolean mask is True where attending is NOT allowed: above the diagonal.
         blocked = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1) if self.causal else None
-        normed = self.norm_attention(x)
-        attended, weights = self.attention(normed, normed, normed, attn_mask=blocked,
-                                           need_weights=need_weights, average_attn_weights=False)
-        x = x + attended
-        return x + self.feedforward(self.norm_feedforward(x)), weights
+
+        def attend(h):
+            return self.attention(h, h, h, attn_mask=blocked, need_weights=need_weights, average_attn_weights=False)
+
+        x, weights = self._sublayer(x, attend, self.norm_attention)
+        x, _ = self._sublayer(x, lambda h: (self.feedforward(h), None), self.norm_feedforward)
+        return x, weights
 
 
 class SelfAttentionEncoder(nn.Module):
     """``tokens (B, T)`` -> embedding + positions -> ``num_layers`` blocks -> final LayerNorm -> ``(B, T, d_model)``.
 
-    See the module docstring for ``positions``. ``encode_embedded`` starts from embedded tokens
+    See the module docstring for ``positions``; ``norm`` and ``residual`` are passed to every
+    ``SelfAttentionBlock``. The final LayerNorm belongs to pre-norm stacks only (a post-norm
+    block already ends with one, and ``norm=None`` means none anywhere). ``encode_embedded`` starts from embedded tokens
     (before positions are added), so gradients with respect to each input position can be taken
     with ``r2a.recurrent.input_gradient_norms``.
     """
 
     def __init__(self, vocab_size, d_model=32, num_heads=2, num_layers=2, max_len=256, positions="learned",
-                 causal=False, ff_mult=2):
+                 causal=False, ff_mult=2, norm="pre", residual=True):
         super().__init__()
         check_positive_int(vocab_size=vocab_size, d_model=d_model, num_heads=num_heads,
                            num_layers=num_layers, max_len=max_len)
@@ -96,8 +120,9 @@ class SelfAttentionEncoder(nn.Module):
                                  f"got {tuple(table.shape)}")
         # A buffer moves with the model (.double(), .to()) but is not a parameter: it is never trained.
         self.register_buffer("position_table", table)
-        self.blocks = nn.ModuleList(SelfAttentionBlock(d_model, num_heads, ff_mult, causal) for _ in range(num_layers))
-        self.final_norm = nn.LayerNorm(d_model)
+        self.blocks = nn.ModuleList(SelfAttentionBlock(d_model, num_heads, ff_mult, causal, norm, residual)
+                                    for _ in range(num_layers))
+        self.final_norm = nn.LayerNorm(d_model) if norm == "pre" else nn.Identity()
 
     def positions(self, length):
         """The ``(length, d_model)`` position vectors added to the embeddings, or None without positions."""
@@ -165,7 +190,7 @@ class SelfAttentionClassifier(_ReadoutModel):
     """One label per sequence, read from the last position: ``(B, T) -> (B, n_classes)``.
 
     Takes the encoder's options (``d_model``, ``num_heads``, ``num_layers``, ``max_len``,
-    ``positions``, ``causal``, ``ff_mult``) as keywords.
+    ``positions``, ``causal``, ``ff_mult``, ``norm``, ``residual``) as keywords.
     """
 
     def _read(self, states):

@@ -93,6 +93,78 @@ def test_causal_model_ignores_later_tokens():
     assert torch.all(maps[..., above_diagonal] == 0)
 
 
+def torch_layer_like(block, norm_first):
+    """torch.nn.TransformerEncoderLayer holding ``block``'s weights (float64, no dropout, ReLU)."""
+    attention, d_model = block.attention, block.attention.embed_dim
+    layer = torch.nn.TransformerEncoderLayer(d_model, attention.num_heads,
+                                             dim_feedforward=block.feedforward[0].out_features, dropout=0.0,
+                                             activation="relu", batch_first=True, norm_first=norm_first,
+                                             dtype=torch.float64)
+    with torch.no_grad():
+        for ours, theirs in ((attention, layer.self_attn), (block.feedforward[0], layer.linear1),
+                             (block.feedforward[2], layer.linear2), (block.norm_attention, layer.norm1),
+                             (block.norm_feedforward, layer.norm2)):
+            theirs.load_state_dict(ours.state_dict())
+    return layer.eval()
+
+
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_pre_and_post_norm_blocks_match_torch_encoder_layer(norm):
+    torch.manual_seed(8)
+    block = SelfAttentionBlock(8, 2, ff_mult=4, norm=norm).double()
+    with torch.no_grad():
+        for parameter in block.parameters():  # LayerNorms away from (1, 0), so their placement matters
+            parameter.add_(0.1 * torch.randn_like(parameter))
+        x = torch.randn(3, 5, 8, dtype=torch.float64)
+        ours, _ = block(x)
+        reference = torch_layer_like(block, norm_first=norm == "pre")(x)
+    np.testing.assert_allclose(ours.numpy(), reference.numpy(), atol=1e-12)
+
+
+def test_blocks_without_layernorm_or_residuals_compute_what_they_say():
+    torch.manual_seed(9)
+    x = torch.randn(2, 6, 8, dtype=torch.float64)
+    plain = SelfAttentionBlock(8, 2, norm=None).double()
+    assert not any(isinstance(m, torch.nn.LayerNorm) for m in plain.modules())
+
+    def attend(block, h):
+        return block.attention(h, h, h, need_weights=False)[0]
+
+    with torch.no_grad():
+        h = x + attend(plain, x)
+        np.testing.assert_allclose(plain(x)[0].numpy(), (h + plain.feedforward(h)).numpy(), atol=1e-12)
+        for norm in ("pre", "post"):
+            torch.manual_seed(9)
+            block = SelfAttentionBlock(8, 2, norm=norm, residual=False).double()
+            n1, n2 = block.norm_attention, block.norm_feedforward
+            if norm == "pre":
+                h = attend(block, n1(x))
+                expected = block.feedforward(n2(h))
+            else:
+                h = n1(attend(block, x))
+                expected = n2(block.feedforward(h))
+            np.testing.assert_allclose(block(x)[0].numpy(), expected.numpy(), atol=1e-12)
+
+
+def test_ablations_start_from_the_same_weights_and_keep_the_default():
+    options = [dict(), dict(norm="post"), dict(norm=None), dict(residual=False)]
+    models = []
+    for option in options:
+        torch.manual_seed(10)
+        models.append(SelfAttentionTagger(9, 4, d_model=8, num_heads=2, num_layers=2, max_len=7, **option))
+    shared = {k: v for k, v in models[0].state_dict().items() if "norm" not in k}
+    for model in models[1:]:
+        weights = {k: v for k, v in model.state_dict().items() if "norm" not in k}
+        assert weights.keys() == shared.keys() and all(torch.equal(weights[k], shared[k]) for k in weights)
+    default, post, plain = (m.encoder for m in models[:3])
+    assert isinstance(default.final_norm, torch.nn.LayerNorm) and default.blocks[0].norm == "pre"
+    assert isinstance(post.final_norm, torch.nn.Identity) and isinstance(plain.final_norm, torch.nn.Identity)
+    x_tokens = tokens()
+    with torch.no_grad():  # the variants compute different functions of the same weights
+        outputs = [m(x_tokens) for m in models]
+    assert all(not torch.allclose(outputs[0], other) for other in outputs[1:])
+
+
 # --- positions ------------------------------------------------------------------------------
 
 def test_without_positions_the_tagger_is_permutation_equivariant():
@@ -169,6 +241,10 @@ def test_classifier_learns_the_recall_task_quickly():
 def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match="divide"):
         SelfAttentionBlock(10, 3)
+    with pytest.raises(ValueError, match="norm"):
+        SelfAttentionBlock(8, 2, norm="middle")
+    with pytest.raises(ValueError, match="residual"):
+        SelfAttentionEncoder(9, d_model=8, residual="yes")
     with pytest.raises(ValueError, match="positive integer"):
         SelfAttentionEncoder(9, d_model=0)
     with pytest.raises(ValueError, match="positions"):
