@@ -29,7 +29,8 @@
 # This last lecture puts a recurrent layer and a self-attention layer side by side and compares
 # them on the three lines of Table 1 of Vaswani et al. (2017), *Attention is all you need*: the
 # work per layer, the number of sequential operations, and the longest path between two
-# positions. Each line is derived, then measured on this CPU.
+# positions. Each line is derived, checked against what PyTorch actually runs, and measured on this
+# CPU where it can be: in seconds, in bytes, and in the size of gradients.
 #
 # By the end of this lecture you can
 #
@@ -42,8 +43,12 @@
 #   dependency graph;
 # * state the three reasons attention won, the price it pays, and what came after.
 #
-# Every claim below is checked by an `assert` in the notebook, so if a claim ever stops holding,
-# the notebook stops running.
+# Each result claimed below is measured in the notebook and checked by an `assert` on that
+# measurement, so if a result ever stops holding, the notebook stops with an error. Asserts on an
+# identity, a count or a shape are marked *check*: they confirm that the code matches the
+# mathematics, and are not evidence for a claim. In this lecture the FLOP counts, the arithmetic
+# on them and the path lengths read off the dependency graphs are checks; the timings, the memory
+# kept for the backward pass and the gradients are the measurements.
 
 # %%
 # On Google Colab this installs the course's helper package, r2a (Colab already has numpy,
@@ -138,6 +143,7 @@ with torch.no_grad():
     x_check = torch.from_numpy(rng.normal(size=(2, n_check, d_check)))
     Y_ours, A_ours = ours(x_check)
     Y_ref, A_ref = reference(x_check, x_check, x_check, need_weights=True)
+# Check (of the code, not evidence): our layer computes what PyTorch's does.
 r2a.cmp("Y: our layer vs nn.MultiheadAttention", Y_ours, Y_ref, tol=1e-12)
 r2a.cmp("A: our weights vs nn.MultiheadAttention", A_ours, A_ref, tol=1e-12)
 r2a.cmp("every row of A sums to 1", A_ours.sum(dim=-1), torch.ones(2, n_check, dtype=torch.float64), tol=1e-12)
@@ -254,7 +260,7 @@ for n, d in [(40, 16), (64, 32), (16, 48)]:
     print(f"n = {n:>2}, d = {d:>2}:  " + "  ".join(f"{name} {counted[name]:>9,d}" for name in counted))
     for name in counted:
         assert counted[name] == derived[name], (name, n, d, counted[name], derived[name])
-print("checked: PyTorch's counter gives exactly 4nd^2 (RNN), 16nd^2 (LSTM), 12nd^2 (GRU), 8nd^2 + 4n^2 d (attention)")
+print("Check: PyTorch's counter gives exactly 4nd^2 (RNN), 16nd^2 (LSTM), 12nd^2 (GRU), 8nd^2 + 4n^2 d (attention)")
 
 # %% [markdown]
 # **The recurrent layer is $O(n d^2)$, not $O(n d^3)$.** A version of this comparison that circulates
@@ -268,7 +274,7 @@ for name in ("rnn", "lstm", "gru"):
     ratio = width_32[name] / width_16[name]
     print(f"{name}: doubling d from 16 to 32 multiplies the counted FLOPs by {ratio:.1f}")
     assert ratio == 4.0
-print("checked: the recurrent layer's work grows like d^2 (O(n d^3) would give a factor 8)")
+print("Check: the recurrent layer's work grows like d^2 (O(n d^3) would give a factor 8)")
 
 # %% [markdown]
 # **Training costs about three forward passes.** For every product $C = AB$ of the forward pass,
@@ -291,6 +297,7 @@ print(f"n = {n}, d = {d}: forward + backward  LSTM {lstm_training:,d} = 3 x {lst
       f"   attention {attention_training:,d} = 3 x {attention_flops(n, d):,d}")
 assert attention_training == 3 * attention_flops(n, d)
 assert lstm_training == 3 * lstm_flops(n, d) - h0_products
+print("Check: forward + backward counts 3 x the forward FLOPs (the LSTM less the products with h_0)")
 
 # %% [markdown]
 # ### The table
@@ -330,7 +337,31 @@ for n in (4, 8, 16, 32):
     print(f"{n:>4} | {rnn_flops(n, 16):>10,d} {lstm_flops(n, 16):>11,d} {attention_flops(n, 16):>11,d} |"
           f" {rnn_steps:>18} {attention_steps:>5} | {rnn_path:>13} {attention_path:>5}")
     assert (rnn_steps, attention_steps, rnn_path, attention_path) == (n, 1, n, 1)
-print("checked: sequential operations and maximum path length are n for the RNN and 1 for self-attention")
+print("Check: sequential operations and maximum path length are n for the RNN and 1 for self-attention")
+
+# %% [markdown]
+# The depth counts the rounds; the other half of the picture is how many processors each round can
+# keep busy. `r2a.graphs.nodes_per_round` counts the nodes computed in each round. Through an RNN,
+# one sequence yields one new state per round, so within that sequence extra processors have
+# nothing to do. A batch of $B$ sequences (`r2a.graphs.batched`) gives every round $B$ independent
+# states to compute: that is how recurrent layers do use parallel hardware (Lecture 1 measured it:
+# at $B = 64$ each sequence cost less than a quarter of running it alone). Self-attention computes
+# all $n$ positions of one sequence in its single round, and a batch multiplies that by $B$.
+
+# %%
+n, B = 16, 8
+per_round = {
+    "RNN, one sequence": graphs.nodes_per_round(graphs.rnn_graph(n)),
+    f"RNN, batch of {B}": graphs.nodes_per_round(graphs.batched(graphs.rnn_graph(n), B)),
+    "self-attention, one sequence": graphs.nodes_per_round(graphs.self_attention_graph(n)),
+    f"self-attention, batch of {B}": graphs.nodes_per_round(graphs.batched(graphs.self_attention_graph(n), B)),
+}
+for name, counts in per_round.items():
+    print(f"n = {n}, {name:<29} {len(counts):>2} rounds of {max(counts):>3} nodes")
+assert per_round["RNN, one sequence"] == [1] * n and per_round[f"RNN, batch of {B}"] == [B] * n
+assert per_round["self-attention, one sequence"] == [n] and per_round[f"self-attention, batch of {B}"] == [B * n]
+print("Check: within one sequence an RNN computes 1 node per round for n rounds, attention all n in one round;")
+print("       a batch of B sequences gives both B times as many nodes per round, in the same number of rounds")
 
 # %% [markdown]
 # ## 3. When does self-attention do less work?
@@ -349,7 +380,9 @@ print("checked: sequential operations and maximum path length are n for the RNN 
 #
 # So "attention is cheaper for short sequences" is a statement about the gated layers, LSTMs and
 # GRUs, that were in use in 2017 (and about the $n^2 d$ against $n d^2$ terms), not about the plain
-# RNN. We check all three statements exactly for several widths.
+# RNN; and, as the next subsection shows, about the attention sublayer, not a whole Transformer
+# layer. We check all three statements exactly for several widths (arithmetic on the counts above,
+# so these are checks).
 
 # %%
 for d in (16, 64, 256, 512, 1024):
@@ -363,8 +396,83 @@ for d in (16, 64, 256, 512, 1024):
     assert np.all(attention_flops(n, d) >= 2 * rnn_flops(n, d))
     print(f"d = {d:>4}: attention does at most the LSTM's work up to n = {last_cheaper:>4} (= 2d), the GRU's up to"
           f" n = {int(n[cheaper_than_gru].max()):>4} (= d); the plain RNN's never")
-print("checked: the crossover is exactly n = 2d against the LSTM and n = d against the GRU;")
-print("         against a plain RNN, attention does at least twice the work at every n")
+print("Check: the crossover is exactly n = 2d against the LSTM and n = d against the GRU;")
+print("       against a plain RNN, attention does at least twice the work at every n")
+
+# %% [markdown]
+# ### A whole Transformer layer
+#
+# Self-attention is only one of the two sublayers of a Transformer layer. The other is the
+# **position-wise feed-forward network**, applied to every position on its own,
+# $\operatorname{FFN}(x) = W_2 \operatorname{ReLU}(W_1 x + b_1) + b_2$, with a hidden width
+# $d_\text{ff} = 4d$ in Vaswani et al. ($d_\text{ff} = 2048$ for $d = 512$). Its two products,
+# $(n \times d)(d \times 4d)$ and $(n \times 4d)(4d \times d)$, cost $2 \cdot 2 \cdot n \cdot d \cdot 4d =
+# 16nd^2$: as much as a whole LSTM layer. (The residual connections and layer normalisations
+# around both sublayers are element-wise.) A whole layer costs
+#
+# $$F_\text{Transformer}(n, d) = \underbrace{8\,n d^2}_{\text{projections}}
+#   + \underbrace{16\,n d^2}_{\text{feed-forward}} + \underbrace{4\,n^2 d}_{\text{mixing positions}} ,$$
+#
+# and the comparison with an LSTM layer of the same width changes:
+#
+# * **the crossover is gone:** $24nd^2 + 4n^2 d > 16nd^2$ at every $n$; the ratio is
+#   $\tfrac32 + n/(4d)$, so a whole Transformer layer always does at least 1.5 times the LSTM
+#   layer's FLOPs;
+# * **what is left of "$n < d$"** is where the quadratic term takes over. Inside the attention
+#   sublayer, mixing outweighs the projections beyond $n = 2d$; inside a whole layer it outweighs
+#   the rest ($24nd^2$) only beyond $n = 6d$. Below that, most of a Transformer layer's work is
+#   position-wise products, linear in $n$.
+#
+# So the FLOP argument is about swapping the recurrent layer for an attention sublayer. A whole
+# Transformer layer does more arithmetic than the LSTM layer it replaces, and has to win on how
+# fast that arithmetic runs (Section 4). We build such a layer from our attention layer and check
+# the count with PyTorch's counter.
+
+# %%
+class TransformerLayer(torch.nn.Module):
+    """Vaswani et al.'s encoder layer with one head: self-attention, then a position-wise feed-forward
+    network of width d_ff = 4d; each sublayer is added to its input and normalised. Returns (Y, A)."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.attention = SelfAttention(d)
+        self.feed_forward = torch.nn.Sequential(torch.nn.Linear(d, 4 * d), torch.nn.ReLU(), torch.nn.Linear(4 * d, d))
+        self.norm_1, self.norm_2 = torch.nn.LayerNorm(d), torch.nn.LayerNorm(d)
+
+    def forward(self, x):
+        mixed, A = self.attention(x)
+        x = self.norm_1(x + mixed)
+        return self.norm_2(x + self.feed_forward(x)), A
+
+
+def feed_forward_flops(n, d):
+    return matmul_flops(n, d, 4 * d) + matmul_flops(n, 4 * d, d)  # up to width 4d, then back down to d
+
+
+def transformer_layer_flops(n, d):
+    return attention_flops(n, d) + feed_forward_flops(n, d)
+
+
+def mixing_flops(n, d):
+    return matmul_flops(n, d, n) + matmul_flops(n, n, d)  # Q K^T and A V: the only terms in n^2
+
+
+for n, d in [(40, 16), (64, 32), (16, 48)]:
+    torch.manual_seed(0)
+    layer, x = TransformerLayer(d), torch.randn(1, n, d)
+    with torch.no_grad():
+        counted = counted_flops(lambda: layer(x))
+    print(f"n = {n:>2}, d = {d:>2}: Transformer layer, counted {counted:>9,d}; 24nd^2 + 4n^2 d = "
+          f"{transformer_layer_flops(n, d):>9,d}")
+    assert counted == transformer_layer_flops(n, d) == 24 * n * d ** 2 + 4 * n ** 2 * d
+for d in (16, 64, 256, 512, 1024):
+    n = np.arange(1, 8 * d + 1)
+    assert np.all(transformer_layer_flops(n, d) > 1.5 * lstm_flops(n, d))
+    assert np.array_equal(mixing_flops(n, d) <= transformer_layer_flops(n, d) - mixing_flops(n, d), n <= 6 * d)
+    assert np.array_equal(mixing_flops(n, d) <= attention_flops(n, d) - mixing_flops(n, d), n <= 2 * d)
+print("Check: PyTorch's counter gives 24nd^2 + 4n^2 d for the whole layer; for d = 16 ... 1024 and every n up to 8d,")
+print("       it does more than 1.5 times an LSTM layer's FLOPs, and its mixing term is at most the rest of its")
+print("       work exactly up to n = 6d (in the attention sublayer alone, up to n = 2d)")
 
 # %% [markdown]
 # How big is the difference where it matters? A sentence is tens of tokens; a document can be tens
@@ -372,21 +480,28 @@ print("         against a plain RNN, attention does at least twice the work at e
 
 # %%
 d = 512
-for n in (32, 512, 1024, 8192, 65536):
+for n in (32, 512, 1024, 3072, 8192, 65536):
     print(f"n = {n:>5}: attention / LSTM = {attention_flops(n, d) / lstm_flops(n, d):6.2f}   "
-          f"attention / RNN = {attention_flops(n, d) / rnn_flops(n, d):6.2f}")
+          f"attention / RNN = {attention_flops(n, d) / rnn_flops(n, d):6.2f}   "
+          f"Transformer layer / LSTM = {transformer_layer_flops(n, d) / lstm_flops(n, d):6.2f}")
+# Check: the ratios quoted below, from the counts (1/2 + n/(4d) for attention, 3/2 + n/(4d) for the layer).
 assert round(attention_flops(32, 512) / lstm_flops(32, 512), 3) == 0.516
 assert attention_flops(65536, 512) / lstm_flops(65536, 512) == 32.5
+assert round(transformer_layer_flops(32, 512) / lstm_flops(32, 512), 3) == 1.516
+assert transformer_layer_flops(65536, 512) / lstm_flops(65536, 512) == 33.5
 
 # %% [markdown]
-# At sentence length the attention layer does about half the LSTM's work; at 65,536 tokens it does
-# 32.5 times as much. The figure shows the whole range for $d = 256$, the width we time in
-# Section 4, on log-log axes where a power law is a straight line: the recurrent layers and the
-# projections have slope 1 in $n$; the mixing term has slope 2 and takes over past $n = 2d$.
+# At sentence length the attention sublayer does about half the LSTM's work; at 65,536 tokens it
+# does 32.5 times as much. A whole Transformer layer does 1.52 times the LSTM's work at sentence
+# length and 33.5 times at 65,536 tokens. The figure shows the whole range for $d = 256$, the width
+# we time in Section 4, on log-log axes where a power law is a straight line: the recurrent layers
+# and the projections have slope 1 in $n$; the mixing term has slope 2 and takes over past $n = 2d$
+# in the attention sublayer, past $n = 6d$ in a whole Transformer layer.
 
 # %%
+# alt: Two log-log panels for d = 256: FLOPs of one forward pass against sequence length for self-attention, a whole Transformer layer, an LSTM, a GRU and a plain RNN, and the FLOP ratios of attention and of the Transformer layer to the recurrent layers, with the ratio 1 and n = d, n = 2d marked.
 D_FIG = 256
-colours = {"attention": "C0", "LSTM": "C1", "GRU": "C3", "plain RNN": "C2"}
+colours = {"attention": "C0", "LSTM": "C1", "GRU": "C3", "plain RNN": "C2", "Transformer layer": "C4"}
 n_axis = np.unique(np.logspace(0, 16, 200, base=2).astype(int))
 fig, (ax_f, ax_r) = plt.subplots(1, 2, figsize=(12, 4), constrained_layout=True)
 ax_f.loglog(n_axis, attention_flops(n_axis, D_FIG), lw=2.5, color=colours["attention"],
@@ -394,12 +509,16 @@ ax_f.loglog(n_axis, attention_flops(n_axis, D_FIG), lw=2.5, color=colours["atten
 ax_f.loglog(n_axis, lstm_flops(n_axis, D_FIG), color=colours["LSTM"], label="LSTM, 16nd²")
 ax_f.loglog(n_axis, gru_flops(n_axis, D_FIG), color=colours["GRU"], label="GRU, 12nd²")
 ax_f.loglog(n_axis, rnn_flops(n_axis, D_FIG), color=colours["plain RNN"], label="plain RNN, 4nd²")
+ax_f.loglog(n_axis, transformer_layer_flops(n_axis, D_FIG), "-.", lw=2, color=colours["Transformer layer"],
+            label="whole Transformer layer, 24nd² + 4n²d")
 ax_f.loglog(n_axis, 4 * n_axis ** 2 * D_FIG, ":", color="0.3", label="attention's mixing term alone, 4n²d")
 ax_f.set(xlabel="sequence length n", ylabel="FLOPs of one forward pass", title=f"work per layer, d = {D_FIG}")
 ax_f.legend(fontsize=8)
 for name, flops in (("LSTM", lstm_flops), ("GRU", gru_flops), ("plain RNN", rnn_flops)):
     ax_r.loglog(n_axis, attention_flops(n_axis, D_FIG) / flops(n_axis, D_FIG), lw=2, color=colours[name],
                 label=f"attention / {name}")
+ax_r.loglog(n_axis, transformer_layer_flops(n_axis, D_FIG) / lstm_flops(n_axis, D_FIG), "-.", lw=2,
+            color=colours["Transformer layer"], label="whole Transformer layer / LSTM")
 ax_r.axhline(1, color="0.4", lw=1)
 ax_r.set(xlabel="sequence length n", ylabel="FLOP ratio", title="attention is cheaper only below the line 1")
 ax_r.legend(fontsize=8)
@@ -421,7 +540,9 @@ plt.show()
 #   were what practical models used, for the reasons of Lecture 2), and the one whose FLOPs are
 #   comparable to attention's. On a CPU it runs as one compiled oneDNN kernel, so the loop over
 #   time runs in compiled code, not in Python;
-# * our `SelfAttention` layer of Section 1: six matrix products and a softmax, no loop.
+# * our `SelfAttention` layer of Section 1: six matrix products and a softmax, no loop. This is the
+#   attention sublayer only; a whole Transformer layer adds the feed-forward network's $16nd^2$
+#   FLOPs (Section 3), two more large products, which we do not time here.
 #
 # We time the **forward** pass alone (inference, under `torch.no_grad()`) and a **forward and
 # backward** pass (one training step's worth of gradient). Each time is the fastest of several runs
@@ -460,7 +581,7 @@ for n in time_lengths:
 
 # Repeats are spread over rounds through all sizes, so a busy moment on the shared machine spoils one
 # round, not every repeat of one size. Short runs are cheap and noisier: they get more rounds.
-rounds = {n: 7 if n <= 512 else 4 for n in time_lengths}
+rounds = {n: 9 if n <= 512 else 6 for n in time_lengths}
 best = {key: np.inf for key in calls}
 for round_number in range(max(rounds.values())):
     for (name, mode, n), call in calls.items():
@@ -480,10 +601,13 @@ for mode, flop_factor in (("forward", 1), ("forward + backward", 3)):
               f"GFLOP/s  LSTM {rates[0]:5.1f}, attention {rates[1]:5.1f}")
 
 # %% tags=["nbval-ignore-output"]
+# alt: Two log-log panels, forward and forward plus backward, of measured seconds against sequence length for the LSTM and self-attention at d = 256, each layer with one fitted line below n = d and one above, dotted guide lines of slope 1 and 2, and n = d and n = 2d marked.
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True, constrained_layout=True)
 for ax, mode in zip(axes, ("forward", "forward + backward")):
     for name in timed_layers:
-        plotting.loglog_fit(ax, time_lengths, seconds[name, mode], name)
+        plotting.loglog_fit_regimes(ax, time_lengths, seconds[name, mode], name, boundary=D_TIME, boundary_label="d")
+    at_d = seconds["self-attention", mode][time_lengths == D_TIME][0]
+    plotting.slope_guides(ax, D_TIME, 4 * D_TIME, at_d / 6)  # from n = d, below the points they are read against
     ax.axvline(D_TIME, color="0.6", ls="--", lw=1)
     ax.axvline(2 * D_TIME, color="0.2", ls="--", lw=1)
     near_bottom = ax.get_xaxis_transform()  # x in data units, y as a fraction of the axes' height
@@ -497,48 +621,59 @@ axes[0].set_ylabel("seconds (best of several runs)")
 plt.show()
 
 # %% [markdown]
-# Three things to read off the plot (the slopes in the legend are fitted over all lengths):
+# Three things to read off the plot. Each layer has two fitted lines, one over $n \le d$ and one over
+# $n \ge d$, with both slopes in the legend; the dotted guides from $n = d$ have slopes 1 and 2.
 #
-# * **The LSTM's time grows linearly** with $n$ once the sequence is long enough for the fixed cost of
-#   a call to stop mattering: slope close to 1. Every step waits for the previous one.
-# * **At short and medium lengths, self-attention is faster**, forward and backward: two to three
-#   times on this machine, and more than 1.5 times at every $n \le d$ in the assertion below.
-#   Part of that is fewer FLOPs (between a half and three quarters of the LSTM's for $n \le d$);
-#   the rest is *how* the FLOPs are done: a few large matrix products keep the processor's
-#   arithmetic units busy, while the LSTM's $n$ small dependent steps cannot. The GFLOP/s printed
-#   above show it: over the lengths up to $n = d$, attention gets more arithmetic done per second
-#   than the LSTM. Here that gain comes from one core's vector units and caches; on hardware with
-#   many parallel units the attention layer's products can be spread over all of them, while the
-#   LSTM's $n$ steps stay in a chain of depth $n$ (Section 2).
-# * **At large $n$, attention's slope rises toward 2** as the $4n^2d$ term takes over (from $n = d$
-#   to $8d$ the FLOP count itself has slope 1.58; 2 is its limit), and by
-#   $n = 8d$ it has lost more than half of the lead it had at $n = d$; the FLOP counts of Section 3
-#   say where this ends, with attention the more expensive layer by a factor that grows like
-#   $n / (4d)$. That is the price in time.
+# * **Above $n = d$, the LSTM's time grows linearly** with $n$: slope close to 1 (asserted between
+#   0.75 and 1.25). Every step waits for the previous one. Below $d$ its slope is well under 1
+#   (asserted below 0.8): at short lengths a cost that every call pays, whatever its length, is a
+#   large part of the time.
+# * **At short and medium lengths, self-attention is faster**, forward and backward: more than 1.1
+#   times at every $n \le d$ in the assertion below, with its lead largest at the shortest lengths
+#   and shrinking as $n$ grows (by how much exactly depends on the machine and on what else it is
+#   running). Part of that is fewer FLOPs (between a half and three quarters of
+#   the LSTM's for $n \le d$); the rest is *how* the FLOPs are done: a few large matrix products keep
+#   the processor's arithmetic units busy, while the LSTM's $n$ small dependent steps cannot. The
+#   GFLOP/s printed above show it for the forward pass: over the lengths up to $n = d$, attention
+#   gets more arithmetic done per second than the LSTM (asserted: more than 1.1 times, as a
+#   geometric mean). With the backward pass included the two rates come out much closer, and we
+#   assert nothing about them.
+#   On one thread that gain can only come from one core's vector units and caches. On hardware
+#   with many parallel units, the attention layer's products over the positions of a sequence can
+#   be spread over all of them, while the LSTM's steps through one sequence stay a chain of depth
+#   $n$; only a batch of sequences gives it parallel work (Section 2).
+# * **Above $n = d$, attention's slope rises toward 2** as the $4n^2d$ term takes over (from $n = d$
+#   to $8d$ the FLOP count itself has slope 1.58; 2 is its limit): asserted above 1.3, and more than
+#   0.5 above its slope below $d$. By $n = 8d$ it has lost more than half of the lead it had at
+#   $n = d$; the FLOP counts of Section 3 say where this ends, with attention the more expensive
+#   layer by a factor that grows like $n / (4d)$. That is the price in time.
 
 # %%
-long_enough = time_lengths >= 128  # where the fixed cost of a call no longer dominates the LSTM's time
-short, long = time_lengths <= D_TIME, time_lengths >= D_TIME  # n <= d and n >= d
-flop_slope_long = timing.scaling_exponent(time_lengths[long], flops_forward["self-attention"][long])
+short = time_lengths <= D_TIME  # n <= d
+at_d, at_8d = list(time_lengths).index(D_TIME), list(time_lengths).index(8 * D_TIME)
+flop_slope_above = timing.regime_exponents(time_lengths, flops_forward["self-attention"], D_TIME)[1]
 for mode in ("forward", "forward + backward"):
     lstm_s, attention_s = seconds["LSTM", mode], seconds["self-attention", mode]
-    lstm_slope = timing.scaling_exponent(time_lengths[long_enough], lstm_s[long_enough])
-    attention_slope_long = timing.scaling_exponent(time_lengths[long], attention_s[long])
-    attention_slope_short = timing.scaling_exponent(time_lengths[short], attention_s[short])
+    lstm_below, lstm_above = timing.regime_exponents(time_lengths, lstm_s, D_TIME)  # the legend's slopes
+    attention_below, attention_above = timing.regime_exponents(time_lengths, attention_s, D_TIME)
     speedup = lstm_s / attention_s
-    rate_ratio = speedup * flops_forward["self-attention"] / flops_forward["LSTM"]  # attention's FLOP/s over the LSTM's
-    mean_rate_ratio = float(np.exp(np.mean(np.log(rate_ratio[short]))))  # geometric mean over n <= d
-    assert 0.7 < lstm_slope < 1.4, f"{mode}: the LSTM's time should grow about linearly (slope {lstm_slope:.2f})"
-    assert np.all(speedup[short] > 1.5), f"{mode}: attention should be faster at n <= d ({np.round(speedup, 1)})"
-    assert mean_rate_ratio > 1.3, f"{mode}: attention should run more FLOP/s at n <= d ({np.round(rate_ratio, 1)})"
-    assert attention_slope_long > 1.25, f"{mode}: attention's slope should approach 2 ({attention_slope_long:.2f})"
-    assert attention_slope_long > attention_slope_short + 0.5, f"{mode}: attention's slope should rise with n"
-    assert speedup[-1] < 0.5 * speedup[short][-1], f"{mode}: at n = {time_lengths[-1]} attention should lose its lead"
-print("checked, forward and forward + backward: the LSTM's time grows with slope 0.7-1.4 for n >= 128;")
-print(f"         attention is more than 1.5x faster at every n <= d = {D_TIME}, and runs more than 1.3x the LSTM's")
-print("         FLOP/s on average over those lengths; its slope over n >= d exceeds 1.25 (its FLOP count's")
-print(f"         slope there is {flop_slope_long:.2f}) and its slope over n <= d by 0.5;")
-print(f"         at n = {time_lengths[-1]} its lead over the LSTM has shrunk by more than half compared with n = d")
+    assert 0.75 < lstm_above < 1.25, f"{mode}: the LSTM's time should grow about linearly ({lstm_above:.2f})"
+    assert lstm_below < 0.8, f"{mode}: below d a fixed cost per call should flatten the LSTM's slope ({lstm_below:.2f})"
+    assert np.all(speedup[short] > 1.1), f"{mode}: attention should be faster at n <= d ({np.round(speedup, 1)})"
+    assert speedup[:2].min() > speedup[at_d], f"{mode}: attention's lead should be largest at the shortest lengths"
+    assert attention_above > 1.3, f"{mode}: attention's slope above d should approach 2 ({attention_above:.2f})"
+    assert attention_above > attention_below + 0.5, f"{mode}: attention's slope should rise with n"
+    assert speedup[at_8d] < 0.5 * speedup[at_d], f"{mode}: by n = 8d attention should lose over half its lead"
+forward_speedup = seconds["LSTM", "forward"] / seconds["self-attention", "forward"]
+rate_ratio = forward_speedup * flops_forward["self-attention"] / flops_forward["LSTM"]  # attention's FLOP/s / LSTM's
+mean_rate_ratio = float(np.exp(np.mean(np.log(rate_ratio[short]))))  # geometric mean over n <= d
+assert mean_rate_ratio > 1.1, f"forward: attention should run more FLOP/s at n <= d ({np.round(rate_ratio, 2)})"
+print("Asserted, forward and forward + backward: the LSTM's slope is 0.75-1.25 above d and below 0.8 under d;")
+print(f"         attention is more than 1.1x faster at every n <= d = {D_TIME}, more so at n = 16 and 32 than at")
+print("         n = d; its slope above d exceeds 1.3")
+print(f"         (its FLOP count's slope there is {flop_slope_above:.2f}) and its slope below d by 0.5; by n = 8d")
+print("         its lead over the LSTM has shrunk by more than half compared with n = d.")
+print("         Forward: attention runs more than 1.1x the LSTM's FLOP/s on average over n <= d")
 
 # %% [markdown]
 # ## 5. The price in memory: an $n \times n$ matrix
@@ -561,13 +696,13 @@ with torch.no_grad():
                                       for n in memory_lengths])
 for n, measured in zip(memory_lengths, measured_weight_bytes):
     print(f"n = {n:>4}: A holds {measured:>10,d} bytes = {measured / 2 ** 20:6.2f} MiB")
-assert np.array_equal(measured_weight_bytes, weight_matrix_bytes(memory_lengths))
+assert np.array_equal(measured_weight_bytes, weight_matrix_bytes(memory_lengths))  # Check: n^2 float32 entries
 for n in (8192, 32768, 65536):
     print(f"n = {n:>5}: {weight_matrix_bytes(n) / 2 ** 30:5.2f} GiB per head, per sequence, per layer")
-assert weight_matrix_bytes(65536) == 16 * 2 ** 30
+assert weight_matrix_bytes(65536) == 16 * 2 ** 30  # Check: the arithmetic quoted in the text
 layers_and_heads = 12 * 12  # a mid-sized model: 12 layers of 12 heads
 print(f"12 layers x 12 heads at n = 4096: {weight_matrix_bytes(4096, heads=layers_and_heads) / 2 ** 30:.0f} GiB")
-assert weight_matrix_bytes(4096, heads=layers_and_heads) == 9 * 2 ** 30
+assert weight_matrix_bytes(4096, heads=layers_and_heads) == 9 * 2 ** 30  # Check
 
 # %% [markdown]
 # For training, what counts is what the layer must **keep for the backward pass**. PyTorch lets us
@@ -585,7 +720,7 @@ torch.manual_seed(0)
 explicit_attention, fused_attention = SelfAttention(64), SelfAttention(64, fused=True)
 fused_attention.load_state_dict(explicit_attention.state_dict())
 x_same = torch.randn(2, 100, 64)
-with torch.no_grad():
+with torch.no_grad():  # Check: the fused kernel computes the same function
     r2a.cmp("fused kernel vs explicit softmax(QK^T/sqrt(d))V", fused_attention(x_same)[0],
             explicit_attention(x_same)[0], tol=1e-5)
 
@@ -616,6 +751,10 @@ for n in memory_lengths:
     for name, layer in memory_layers.items():
         saved[name].append(saved_activation_bytes(layer, x))
 saved = {name: np.array(values) for name, values in saved.items()}
+rest = saved["attention, A stored"] - weight_matrix_bytes(memory_lengths)  # what the explicit layer keeps besides A
+n_star = int(rest[-1] / memory_lengths[-1] / 4)  # 4 n^2 bytes of A = (rest per position) * n at n = n*
+print(f"besides A, the explicit layer keeps {rest[-1] / memory_lengths[-1]:.0f} bytes per position "
+      f"= {rest[-1] / memory_lengths[-1] / (4 * 64):.0f} float32 vectors of width d = 64; A is as large at n* = {n_star}")
 
 # %% tags=["nbval-ignore-output"]
 # The LSTM's share includes a oneDNN workspace whose size depends on the oneDNN build.
@@ -624,6 +763,7 @@ for i, n in enumerate(memory_lengths):
           + "  ".join(f"{name} {saved[name][i] / 2 ** 20:6.2f} MiB" for name in saved))
 
 # %%
+# alt: Two log-log panels: on the left the bytes of the n by n attention weights against sequence length, computed and measured, beside one n by d activation; on the right the measured bytes each layer keeps for the backward pass, with one fitted line below n* = 5d and one above, and dotted guides of slope 1 and 2.
 fig, (ax_a, ax_s) = plt.subplots(1, 2, figsize=(12, 4), constrained_layout=True)
 n_memory_axis = 2.0 ** np.arange(6, 18)
 ax_a.loglog(n_memory_axis, weight_matrix_bytes(n_memory_axis), lw=2, label="A: n × n float32 (computed)")
@@ -635,30 +775,43 @@ for label, size in (("1 MiB", 2 ** 20), ("1 GiB", 2 ** 30)):
 ax_a.set(xlabel="sequence length n", ylabel="bytes", title="the attention weights of one head, one sequence")
 ax_a.legend(fontsize=8, loc="lower right")
 for name in saved:
-    plotting.loglog_fit(ax_s, memory_lengths, saved[name], name)
+    plotting.loglog_fit_regimes(ax_s, memory_lengths, saved[name], name, boundary=n_star, boundary_label="n*")
+fused_at_n_star = np.interp(n_star, memory_lengths, saved["attention, fused kernel"])
+plotting.slope_guides(ax_s, n_star, 4 * n_star, fused_at_n_star / 6)  # from n*, below the points
+ax_s.axvline(n_star, color="0.6", ls="--", lw=1)
+ax_s.text(n_star * 0.93, 0.04, f"n* = 5d = {n_star}:\nA = the rest", ha="right", fontsize=9, color="0.4",
+          transform=ax_s.get_xaxis_transform())
 ax_s.set(xlabel="sequence length n", ylabel="bytes kept for backward",
          title="activation memory of one layer, d = 64 (measured)")
-ax_s.legend(fontsize=8)
+ax_s.legend(fontsize=8, loc="upper left")
 plt.show()
 
 # %% [markdown]
-# The explicit layer keeps $A$ for the backward pass, so its memory grows toward $n^2$ and, past a few
-# hundred positions at $d = 64$, is mostly $A$. The fused kernel keeps exactly the same tensors
-# except that $A$, $n^2$ numbers, is replaced by one number per query: its memory grows linearly,
-# like the LSTM's. It does not remove the quadratic *time*: every one of the $n^2$ scores is still
-# computed, only never stored all at once.
+# The explicit layer keeps $A$ for the backward pass. Besides $A$ it keeps exactly five $n \times d$
+# tensors (the input, $Q$, $K$, $V$ and $AV$, each needed for the gradient of some product): $20nd$
+# bytes in float32, against $4n^2$ for $A$. So $A$ is the larger part beyond $n^* = 5d$, 320
+# positions at $d = 64$, and that is where the plot splits its two fitted regimes. Below $n^*$ the
+# explicit layer's memory grows with a slope between 1 and 2 (asserted under 1.5); above it, with
+# a slope over 1.7, toward 2. The fused kernel keeps exactly the same tensors except that $A$,
+# $n^2$ numbers, is replaced by one number per query: its slope is 1 in both regimes (asserted
+# between 0.9 and 1.1), like the LSTM's. It does not remove the quadratic *time*: every one of the
+# $n^2$ scores is still computed, only never stored all at once.
 
 # %%
 difference = saved["attention, A stored"] - saved["attention, fused kernel"]
 assert np.array_equal(difference, 4 * (memory_lengths ** 2 - memory_lengths)), "A (n^2 floats) vs n floats"
+assert np.array_equal(rest, 4 * 5 * memory_lengths * 64), "besides A, five n x d float32 tensors"
+assert n_star == 5 * 64
 share_of_A = weight_matrix_bytes(memory_lengths) / saved["attention, A stored"]
-assert np.all(share_of_A[memory_lengths >= 512] > 0.5), "past a few hundred positions, A is most of the memory"
-assert timing.scaling_exponent(memory_lengths[-3:], saved["attention, A stored"][-3:]) > 1.7
+assert np.array_equal(share_of_A > 0.5, memory_lengths > n_star), "beyond n*, A is most of the memory"
+explicit_below, explicit_above = timing.regime_exponents(memory_lengths, saved["attention, A stored"], n_star)
+assert 1 < explicit_below < 1.5 and explicit_above > 1.7, (explicit_below, explicit_above)
 for name in ("LSTM", "attention, fused kernel"):
-    assert 0.9 < timing.scaling_exponent(memory_lengths[-3:], saved[name][-3:]) < 1.1, name
-print("checked: the explicit layer keeps 4(n^2 - n) bytes more than the fused kernel at every n, and from n = 512 on")
-print("         A is more than half of what it keeps; its memory grows with slope > 1.7 at the longest lengths,")
-print("         the fused kernel's and the LSTM's with slope 0.9-1.1")
+    assert all(0.9 < slope < 1.1 for slope in timing.regime_exponents(memory_lengths, saved[name], n_star)), name
+print("Asserted: the explicit layer keeps 4(n^2 - n) bytes more than the fused kernel at every n, and besides A")
+print("          exactly 20nd bytes, so A is more than half of what it keeps exactly beyond n* = 5d = 320;")
+print("          its memory grows with slope 1-1.5 below n* and over 1.7 above, the fused kernel's and the LSTM's")
+print("          with slope 0.9-1.1 on both sides")
 
 # %% [markdown]
 # ## 6. Path length, measured with gradients
@@ -672,8 +825,10 @@ print("         the fused kernel's and the LSTM's with slope 0.9-1.1")
 # `r2a.recurrent.input_gradient_norms(fn, x)` measures $\lVert \partial\, \text{fn}(x) / \partial x_t \rVert$
 # for every position $t$. We apply it to three untrained layers of width 32, in float64 so tiny
 # gradients do not underflow, with `fn` returning the layer's output at the **last** position, and
-# average over 8 random sequences of length 100. Beside it we put the structural path length from
-# `r2a.graphs.shortest_path_length`.
+# average over 8 random sequences of length 100. A fourth line separates the two causes of an RNN's
+# vanishing gradient (Lecture 2): the same RNN, same weights, with the $\tanh$ left out,
+# $h_t = W_h h_{t-1} + W_x x_t + b$, whose gradient is set by $W_h$ alone. Beside it we put the
+# structural path length from `r2a.graphs.shortest_path_length`.
 
 # %%
 D_PATH, N_PATH = 32, 100
@@ -684,8 +839,23 @@ torch.manual_seed(0)
 path_lstm = torch.nn.LSTM(D_PATH, D_PATH, batch_first=True, dtype=torch.float64)
 torch.manual_seed(0)
 path_attention = SelfAttention(D_PATH, dtype=torch.float64)
+
+
+def without_tanh(rnn):
+    """The last state of rnn's recurrence with tanh replaced by the identity: h_t = W_h h_(t-1) + W_x x_t + b."""
+    W_h, W_x, b = rnn.weight_hh_l0, rnn.weight_ih_l0, rnn.bias_hh_l0 + rnn.bias_ih_l0
+
+    def last_state(x):
+        h = torch.zeros(x.shape[0], W_h.shape[0], dtype=x.dtype)
+        for t in range(x.shape[1]):
+            h = h @ W_h.T + x[:, t] @ W_x.T + b
+        return h
+    return last_state
+
+
 last_position = {
     "RNN (tanh)": lambda x: path_rnn(x)[0][:, -1],
+    "linear RNN, same W_h": without_tanh(path_rnn),
     "LSTM": lambda x: path_lstm(x)[0][:, -1],
     "self-attention": lambda x: path_attention(x)[0][:, -1],
 }
@@ -706,19 +876,60 @@ def tidy(x, digits=2):
     return round(float(x), digits) + 0.0
 
 
-rates = {name: float(np.polyfit(distance[1:61], np.log(g[1:61]), 1)[0]) for name, g in gradient.items()}
-sigma_max_W_h = float(np.linalg.norm(path_rnn.weight_hh_l0.detach().numpy(), 2))
+def decay_rate(g):
+    """Slope of log(gradient) against distance over distances 1..60: the log of the factor per step."""
+    return float(np.polyfit(distance[1:61], np.log(g[1:61]), 1)[0])
+
+
+rates = {name: decay_rate(g) for name, g in gradient.items()}
 for name, g in gradient.items():
-    print(f"{name:<15} gradient at distance 1: {g[1]:.1e}, 10: {g[10]:.1e}, 50: {g[50]:.1e}, 99: {g[99]:.1e}"
+    print(f"{name:<20} gradient at distance 1: {g[1]:.1e}, 10: {g[10]:.1e}, 50: {g[50]:.1e}, 99: {g[99]:.1e}"
           f"   fitted rate over 1..60: {tidy(rates[name]):+.2f} per step")
-print(f"largest singular value of the RNN's W_h: {sigma_max_W_h:.2f}")
+
+# Check: without tanh, d h_n / d x_(n-s) = W_h^s W_x exactly, whatever the input.
+W_h, W_x = path_rnn.weight_hh_l0.detach().numpy(), path_rnn.weight_ih_l0.detach().numpy()
+exact = [np.linalg.norm(np.linalg.matrix_power(W_h, s) @ W_x) for s in distance]
+r2a.cmp("linear RNN: log gradient vs log ||W_h^s W_x||", np.log(gradient["linear RNN, same W_h"]), np.log(exact),
+        tol=1e-9)
+
+# %% [markdown]
+# Lecture 2 separated the two conditions on $W_h$: its largest singular value $\sigma_{\max}$ bounds
+# what one step can do, its spectral radius $\rho$ (the largest eigenvalue modulus) sets the
+# long-run rate of a linear recurrence, $\lVert W_h^s \rVert^{1/s} \to \rho$. We compute both for
+# this RNN's $W_h$, and, so that one initialisation does not decide the conclusion, repeat the
+# comparison for the RNNs that seeds 1 and 2 give.
 
 # %%
+def spectral_radius(W):
+    return float(np.max(np.abs(np.linalg.eigvals(W))))
+
+
+rnn_by_seed = {0: path_rnn}
+for seed in (1, 2):
+    torch.manual_seed(seed)
+    rnn_by_seed[seed] = torch.nn.RNN(D_PATH, D_PATH, batch_first=True, dtype=torch.float64)
+decay = {}  # seed -> (rho, sigma_max, tanh rate, linear rate)
+for seed, rnn in rnn_by_seed.items():
+    W = rnn.weight_hh_l0.detach().numpy()
+    tanh_rate = rates["RNN (tanh)"] if seed == 0 else decay_rate(
+        recurrent.input_gradient_norms(lambda x: rnn(x)[0][:, -1], x_path).mean(axis=0)[::-1])
+    linear_rate = rates["linear RNN, same W_h"] if seed == 0 else decay_rate(
+        recurrent.input_gradient_norms(without_tanh(rnn), x_path).mean(axis=0)[::-1])
+    decay[seed] = (spectral_radius(W), float(np.linalg.norm(W, 2)), tanh_rate, linear_rate)
+    rho, sigma_max, _, _ = decay[seed]
+    print(f"seed {seed}: sigma_max(W_h) = {sigma_max:.2f}, rho(W_h) = {rho:.2f} (ln rho = {np.log(rho):+.2f});"
+          f" rate per step: linear {linear_rate:+.2f}, tanh {tanh_rate:+.2f};"
+          f" the linear part is {linear_rate / tanh_rate:.0%} of the decay")
+
+# %%
+# alt: Two panels: on the left the gradient of the last output with respect to each earlier input against distance, log scale, for a tanh RNN, the same RNN without tanh, an LSTM and self-attention; on the right the number of edges on the shortest path against distance for a recurrent layer and for self-attention.
 fig, (ax_g, ax_p) = plt.subplots(1, 2, figsize=(12, 4), constrained_layout=True)
-path_colours = {"RNN (tanh)": "C0", "LSTM": "C1", "self-attention": "C2"}
+path_colours = {"RNN (tanh)": "C0", "linear RNN, same W_h": "C0", "LSTM": "C1", "self-attention": "C2"}
 for name, g in gradient.items():
-    ax_g.semilogy(distance[far], g[far], color=path_colours[name],
-                  label=f"{name} (rate {tidy(rates[name]):+.2f} per step)")
+    linear = name.startswith("linear")
+    ln_rho = f"; ln ρ(W_h) = {tidy(np.log(decay[0][0])):+.2f}" if linear else ""
+    ax_g.semilogy(distance[far], g[far], "--" if linear else "-", color=path_colours[name],
+                  label=f"{name} (rate {tidy(rates[name]):+.2f} per step{ln_rho})")
 ax_g.set(xlabel="distance n - t from the last position", ylabel="||d y_n / d x_t||  (mean of 8 sequences)",
          title=f"measured: untrained layers, d = {D_PATH}, n = {N_PATH}", ylim=(1e-40, 10))
 ax_g.legend(fontsize=8)
@@ -731,11 +942,20 @@ plt.show()
 
 # %% [markdown]
 # The two panels tell the same story. In the RNN the gradient shrinks by a roughly constant factor
-# per step: a straight line on the log axis, the same exponential fall-off as in Lecture 2. (It
-# vanishes although the largest singular value of this $W_h$ is above 1: as Lecture 2 showed, that
-# is necessary for exploding but not sufficient, because the $\tanh'$ factors damp every step.)
+# per step: a straight line on the log axis, the same exponential fall-off as in Lecture 2.
+#
+# Most of that fall-off is the spectral radius, not $\tanh$ saturation. This $W_h$ has
+# $\sigma_{\max} = 1.08$, above 1, but $\rho = 0.60$, well below it, and $\rho$ is what sets the
+# long-run rate (Lecture 2): the linear RNN with the same weights (dashed) loses $-0.53$ per step
+# in the log, close to $\ln \rho = -0.52$, which is two thirds of the tanh RNN's $-0.79$. The
+# $\tanh'$ factors, each at most 1, add the remaining $-0.26$ per step. The other two
+# initialisations printed above agree: $\rho$ between 0.60 and 0.68, and the linear part between 58%
+# and 67% of the decay (asserted on all three: $\rho < 1$, the linear rate within 0.05 of
+# $\ln \rho$, more than half of the decay, and the $\tanh$ adding at least 0.1 per step). A
+# $\sigma_{\max}$ above 1 is no sign that gradients will survive.
+#
 # The LSTM's line is less steep, and still a straight line: gates change the rate, not the form.
-# Both lines follow the path length on the right, one Jacobian per edge. The attention layer's
+# These lines follow the path length on the right, one Jacobian per edge. The attention layer's
 # gradient is flat: the input 99 positions back matters about as much as the one next door
 # (within a factor of 4, asserted below), because both are one edge away.
 
@@ -744,15 +964,21 @@ for name in ("RNN (tanh)", "LSTM"):
     assert rates[name] < -0.2, f"{name}: the gradient should fall exponentially with distance"
     assert gradient[name][50] < 1e-8 * gradient[name][1], name
 assert rates["RNN (tanh)"] < rates["LSTM"], "the LSTM's gradient falls more slowly than the RNN's"
-assert sigma_max_W_h > 1, "the RNN's gradient vanishes although sigma_max(W_h) > 1: saturation (Lecture 2)"
+for seed, (rho, sigma_max, tanh_rate, linear_rate) in decay.items():
+    assert rho < 1, f"seed {seed}: the spectral radius should be below 1 ({rho:.2f})"
+    assert abs(linear_rate - np.log(rho)) < 0.05, f"seed {seed}: the linear RNN should decay at about ln rho"
+    assert linear_rate / tanh_rate > 0.5, f"seed {seed}: rho should account for most of the decay"
+    assert tanh_rate < linear_rate - 0.1, f"seed {seed}: the tanh factors should add to the decay"
 attention_far = gradient["self-attention"][far]
 assert abs(rates["self-attention"]) < 0.005, "attention's gradient should not trend with distance"
 assert attention_far.max() < 4 * attention_far.min(), "every earlier input should matter to within a factor 4"
 assert gradient["self-attention"][99] > 1e10 * gradient["LSTM"][99]
-assert np.array_equal(structural["recurrent"], distance + 1) and np.all(structural["self-attention"] == 1)
-print("checked: RNN and LSTM gradients fall exponentially with distance (rate < -0.2 per step, below 1e-8 of")
-print("         distance 1 at distance 50); attention's has no trend (|rate| < 0.005) and varies by less than a")
-print("         factor 4 over all earlier positions; structural paths are n - t + 1 edges against 1")
+assert np.array_equal(structural["recurrent"], distance + 1) and np.all(structural["self-attention"] == 1)  # Check
+print("Asserted: RNN and LSTM gradients fall exponentially with distance (rate < -0.2 per step, below 1e-8 of")
+print("          distance 1 at distance 50); for seeds 0, 1, 2, rho(W_h) < 1, the RNN without tanh decays within")
+print("          0.05 of ln rho per step, which is more than half of the tanh RNN's rate, and tanh adds more than 0.1;")
+print("          attention's gradient has no trend (|rate| < 0.005) and varies by less than a factor 4 over all")
+print("          earlier positions. Check: structural paths are n - t + 1 edges against 1")
 
 # %% [markdown]
 # One edge does not mean a loud signal. The softmax weights of a row sum to 1, so the gradient that
@@ -782,20 +1008,26 @@ assert 1.6 < halving < 2.5
 #
 # The measurements of this course add up to three reasons.
 #
-# 1. **Parallelisation.** A recurrent layer needs $n$ sequential steps, whatever the hardware
-#    (Lecture 1; Section 2 here); self-attention needs a fixed handful of steps, each a large
-#    matrix product. Even on one CPU thread the attention layer was more than 1.5 times faster
-#    (two to three times on this machine) at every length up to $n = d$, forward and backward
-#    (Section 4); on hardware with many parallel units only attention can use them all. Training
+# 1. **Parallelisation.** Through one sequence, a recurrent layer needs $n$ sequential rounds of one
+#    state each, whatever the hardware; self-attention computes all $n$ positions in one round, a
+#    fixed handful of large matrix products (Section 2). Even on one CPU thread the attention layer
+#    was faster at every length up to $n = d$, more than 1.1 times, forward and backward
+#    (Section 4). On hardware with many parallel units the difference is in who can use them:
+#    across the positions of one sequence only attention can, while a recurrent layer fills them
+#    only with a batch of sequences (Section 2, Lecture 1), and still takes $n$ rounds. Training
 #    repeats such passes over and over, so the time of one pass sets what can be trained at all.
 # 2. **Long-range dependencies.** Every pair of positions is one edge apart, so the gradient between
 #    them does not shrink with their distance (Section 6), where an RNN's vanishes exponentially and
 #    an LSTM's more slowly but still exponentially (Lecture 2). Attention also removes the
 #    fixed-size context of the encoder–decoder (Lectures 3 and 4).
 # 3. **Efficiency when $n$ is small compared with $d$.** For sentence-length inputs and widths of
-#    hundreds, the $n^2 d$ mixing term is small next to the $n d^2$ projections, and self-attention
-#    does less work than an LSTM up to $n = 2d$ (Section 3). It never does less than a plain RNN,
-#    but plain RNNs were not what it was competing with.
+#    hundreds, the $n^2 d$ mixing term is small next to the $n d^2$ projections, and the attention
+#    sublayer does less work than an LSTM layer up to $n = 2d$ (Section 3). It never does less than
+#    a plain RNN, but plain RNNs were not what it was competing with. A whole Transformer layer adds
+#    the feed-forward network's $16nd^2$ and does at least 1.5 times an LSTM layer's FLOPs at every
+#    length; for it, "$n < d$" means that up to $n = 6d$ most of its work is position-wise products,
+#    linear in $n$ and done as a few large matrix products, the kind that ran faster per FLOP than
+#    the LSTM's steps in Section 4.
 #
 # **The price** is the same $n^2$ that made the comparison favourable for short inputs. For long
 # ones, time grows quadratically (slope toward 2 in Section 4) and an explicit layer stores an
@@ -823,19 +1055,24 @@ assert 1.6 < halving < 2.5
 # ## Summary
 #
 # * Counted with 2 FLOPs per multiply-add: a plain RNN layer costs $4nd^2$, a GRU $12nd^2$, an LSTM
-#   $16nd^2$, a single-head self-attention layer $8nd^2 + 4n^2d$. PyTorch's counter agrees exactly;
+#   $16nd^2$, a single-head self-attention layer $8nd^2 + 4n^2d$, and a whole Transformer layer,
+#   with its feed-forward network of width $4d$, $24nd^2 + 4n^2d$. PyTorch's counter agrees exactly;
 #   a training step costs about three times the forward pass for both kinds of layer.
 # * The recurrent layer is $O(nd^2)$, not $O(nd^3)$: doubling $d$ multiplies its work by 4.
-# * "Attention is cheaper when $n < d$" compares the $n^2 d$ and $nd^2$ terms. In full, attention
-#   does less work than an LSTM up to $n = 2d$, than a GRU up to $n = d$, and always more than a
-#   plain RNN.
-# * Measured at $d = 256$ on one thread: the LSTM's time grows linearly; attention is faster up to
-#   $n = d$ (more than 1.5 times), because it does fewer FLOPs and runs them faster; then its slope
-#   rises toward 2 and its lead melts away.
+# * "Attention is cheaper when $n < d$" compares the $n^2 d$ and $nd^2$ terms. In full, the
+#   attention sublayer does less work than an LSTM up to $n = 2d$, than a GRU up to $n = d$, and
+#   always more than a plain RNN; a whole Transformer layer always does at least 1.5 times an LSTM
+#   layer's work, and its $n^2$ term takes over only beyond $n = 6d$.
+# * Measured at $d = 256$ on one thread, fitted separately below and above $n = d$: the LSTM's time
+#   grows linearly above $d$; attention is faster at every $n \le d$ (more than 1.1 times), because
+#   it does fewer FLOPs and (forward) runs them faster; above $d$ its slope rises toward 2 and its
+#   lead melts away.
 # * The attention weights take $4n^2$ bytes per head in float32 (16 GiB at $n = 65{,}536$); a fused
 #   kernel keeps $n$ numbers instead, making memory linear, not time.
 # * Gradients from the last position fall exponentially with distance through an RNN or an LSTM and
-#   do not depend on distance through self-attention: path length $n - t + 1$ against 1.
+#   do not depend on distance through self-attention: path length $n - t + 1$ against 1. Most of
+#   the untrained RNN's decay is its spectral radius $\rho(W_h) < 1$, even with $\sigma_{\max} > 1$;
+#   the $\tanh$ adds the rest.
 #
 # ## Self-check
 #
@@ -885,25 +1122,28 @@ assert 1.6 < halving < 2.5
 #
 # Against a plain RNN, never in FLOPs: its four projections alone cost $8nd^2$, twice the RNN's
 # $4nd^2$. Against a GRU beyond $n = d$, against an LSTM beyond $n = 2d$ (for $d = 512$, from
-# 1025 tokens on); the ratio to the LSTM is $\tfrac12 + n/(4d)$, 32.5 at $n = 65{,}536$. In memory,
-# an explicit layer stores $n^2$ weights per head, which outgrow every $n \times d$ activation once
-# $n$ is a few times $d$ (Section 5). In wall-clock time the comparison also depends on how fast
-# each layer's FLOPs run: attention's run faster (Section 4), which moves the crossover in seconds
-# but cannot stop the $n^2$ term from winning for $n \gg d$.
+# 1025 tokens on); the ratio to the LSTM is $\tfrac12 + n/(4d)$, 32.5 at $n = 65{,}536$. And as a
+# whole Transformer layer, attention plus its feed-forward network, never: $24nd^2 + 4n^2d$ is at
+# least 1.5 times an LSTM layer's $16nd^2$ (Section 3). In memory, an explicit layer stores $n^2$
+# weights per head, which outgrow everything else it keeps, five $n \times d$ tensors, beyond
+# $n = 5d$ (Section 5). In wall-clock time the comparison also depends on how fast each layer's
+# FLOPs run: in the forward pass attention's ran faster (Section 4), which moves the crossover in
+# seconds but cannot stop the $n^2$ term from winning for $n \gg d$.
 # </details>
 #
-# **5.** At $n = d = 256$ the attention layer does three quarters of the LSTM's FLOPs
-# ($12nd^2$ against $16nd^2$), yet it ran well over $4/3$ times as fast on this CPU. Where does the
-# rest of the gap come from?
+# **5.** In the forward pass at $n \le d$, the attention layer does between a half and three
+# quarters of the LSTM's FLOPs ($8nd^2 + 4n^2d$ against $16nd^2$), yet its time was smaller by more
+# than that factor. Where does the rest of the gap come from?
 #
 # <details><summary>Answer</summary>
 #
 # From how fast the FLOPs run. Attention's work comes as a few large matrix products, which the
-# matrix library runs in big, cache-friendly blocks; the LSTM's comes as 256 small steps, each
+# matrix library runs in big, cache-friendly blocks; the LSTM's comes as $n$ small steps, each
 # waiting for the one before. The printed GFLOP/s show attention doing more arithmetic per second
-# (asserted: on average more than 1.3 times the LSTM's rate over $n \le d$). The same number of FLOPs can
-# take very different times, and on hardware with many parallel units the difference grows,
-# because only attention's products can be spread over them.
+# (asserted: on average more than 1.1 times the LSTM's rate over $n \le d$). The same number of
+# FLOPs can take very different times. On hardware with many parallel units the difference grows
+# for one sequence, because only attention's products over its positions can be spread over them;
+# a recurrent layer can fill them only with a batch of sequences.
 # </details>
 #
 # **6.** How much memory do the attention weights of a model with 12 layers and 12 heads take for one

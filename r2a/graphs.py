@@ -7,7 +7,10 @@ positions read each other directly.
 * ``dependency_depth``: the minimum number of sequential steps before a node can be computed,
   however many processors there are (the longest chain of nodes that must come before it).
 * ``shortest_path_length``: how many edges a signal crosses from one node to another; gradients
-  travel the same path backwards.
+  travel the same path backwards;
+* ``nodes_per_round``: how many nodes each of those sequential steps computes, i.e. how many
+  processors a round can keep busy; ``batched`` makes independent copies of a graph (a batch of
+  sequences) to compare it with.
 """
 from collections import deque
 
@@ -82,6 +85,27 @@ def shortest_path_length(graph: dict, source, target):
                 distance[child] = distance[node] + 1
                 frontier.append(child)
     return None
+
+
+def batched(graph: dict, batch: int) -> dict:
+    """``batch`` independent copies of ``graph``, as for a batch of sequences: node ``(kind, t)`` of
+    sequence ``b`` (``b = 1 .. batch``) becomes ``(kind, t, b)`` and reads only nodes of sequence ``b``."""
+    if int(batch) != batch or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    return {(*node, b): tuple((*parent, b) for parent in parents)
+            for b in range(1, batch + 1) for node, parents in graph.items()}
+
+
+def nodes_per_round(graph: dict) -> list:
+    """How many nodes each sequential round computes: entry ``r - 1`` counts the nodes of depth ``r``
+    (``dependency_depth``), for ``r = 1 ..`` the deepest node. Nodes of depth 0 are given, not computed."""
+    depth = dependency_depth(graph)
+    rounds = max(depth.values(), default=0)
+    counts = [0] * rounds
+    for d in depth.values():
+        if d > 0:
+            counts[d - 1] += 1
+    return counts
 
 
 def _check_length(n):

@@ -3,6 +3,8 @@
 * ``use_course_style``: the style every lecture applies (``r2a.setup`` calls it);
 * ``heatmap``, ``attention_grid``: matrices, such as attention weights, as images;
 * ``loglog_fit``: a power law fitted to measurements, with its slope in the legend;
+* ``loglog_fit_regimes``: one power law on each side of a boundary, with both slopes in the legend,
+  and ``slope_guides``: reference lines of slope 1, 2, ... to read such slopes by eye;
 * ``plot_sweep`` (and its two panels, ``plot_sweep_by_length``, ``plot_sweep_by_hidden``): the
   accuracy curves of the bottleneck experiment, ``r2a.bottleneck.SweepResult``.
 
@@ -14,7 +16,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .timing import scaling_exponent
+from .timing import regime_exponents, scaling_exponent
 
 COURSE_STYLE = {
     "figure.figsize": (7.0, 3.6),
@@ -105,6 +107,40 @@ def loglog_fit(ax, sizes, values, label, **style):
     intercept = np.mean(np.log(values) - slope * np.log(sizes))
     ax.loglog(sizes, np.exp(intercept) * sizes ** slope, "-", color=points.get_color(), alpha=0.6)
     return slope
+
+
+def loglog_fit_regimes(ax, sizes, values, label, boundary, boundary_label=None, **style):
+    """Plot ``values`` against ``sizes`` on log-log axes with one power law fitted up to ``boundary``
+    and one from it on (``r2a.timing.regime_exponents``), both slopes in the legend entry. Each fitted
+    line is drawn from the end of its regime's sizes to the boundary.
+
+    ``boundary_label`` names the boundary in the legend (default: its value). Returns the two slopes
+    as the pair ``(below, above)``.
+    """
+    below, above = regime_exponents(sizes, values, boundary)
+    sizes, values = np.asarray(sizes, dtype=float), np.asarray(values, dtype=float)
+    name = f"{boundary:g}" if boundary_label is None else boundary_label
+    points = ax.loglog(sizes, values, "o", label=f"{label} (slope {below:.2f} below {name}, {above:.2f} above)",
+                       **style)[0]
+    for slope, part, ends in ((below, sizes <= boundary, lambda x: [x.min(), boundary]),
+                              (above, sizes >= boundary, lambda x: [boundary, x.max()])):
+        intercept = np.mean(np.log(values[part]) - slope * np.log(sizes[part]))
+        x = np.array(ends(sizes[part]), dtype=float)  # each line reaches the boundary, so the regimes are visible
+        ax.loglog(x, np.exp(intercept) * x ** slope, "-", color=points.get_color(), alpha=0.6)
+    return below, above
+
+
+def slope_guides(ax, start, end, y_start, slopes=(1, 2), **style):
+    """Reference lines on log-log axes, one per slope, each from ``(start, y_start)`` to x = ``end`` and
+    labelled "slope k" at its right end; not in the legend. Returns the lines."""
+    style = {"color": "0.45", "linestyle": ":", "linewidth": 1.2, **style}
+    x = np.array([start, end], dtype=float)
+    lines = []
+    for slope in slopes:
+        y = y_start * (x / start) ** slope
+        lines.append(ax.loglog(x, y, **style)[0])
+        ax.text(end, y[-1], f" slope {slope:g}", fontsize=8, color=style["color"], va="center")
+    return lines
 
 
 # -- the bottleneck experiment (r2a.bottleneck) ---------------------------------------------------

@@ -42,3 +42,31 @@ def test_bad_graphs_are_rejected():
         graphs.shortest_path_length(graphs.rnn_graph(3), ("x", 9), ("h", 1))
     with pytest.raises(ValueError, match="positive integer"):
         graphs.rnn_graph(0)
+
+
+def test_one_sequence_through_an_rnn_keeps_one_processor_busy_per_round():
+    assert graphs.nodes_per_round(graphs.rnn_graph(5)) == [1] * 5
+
+
+def test_a_batch_fills_as_many_processors_as_it_has_sequences_in_the_same_rounds():
+    batch = graphs.batched(graphs.rnn_graph(5), 3)
+    assert len(batch) == 3 * len(graphs.rnn_graph(5))
+    assert batch[("h", 2, 3)] == (("h", 1, 3), ("x", 2, 3))
+    assert graphs.nodes_per_round(batch) == [3] * 5
+
+
+def test_self_attention_computes_every_position_in_one_round():
+    assert graphs.nodes_per_round(graphs.self_attention_graph(7)) == [7]
+    assert graphs.nodes_per_round(graphs.batched(graphs.self_attention_graph(7), 2)) == [14]
+
+
+def test_nodes_per_round_of_an_uneven_graph_and_of_inputs_only():
+    graph = {"a": (), "b": ("a",), "c": ("a",), "d": ("b", "c"), "e": ("a",)}
+    assert graphs.nodes_per_round(graph) == [3, 1]
+    assert graphs.nodes_per_round({"a": (), "b": ()}) == []
+
+
+def test_batched_rejects_a_bad_batch_size():
+    for bad in (0, 2.5):
+        with pytest.raises(ValueError, match="positive integer"):
+            graphs.batched(graphs.rnn_graph(2), bad)

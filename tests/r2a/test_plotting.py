@@ -104,3 +104,36 @@ def test_plot_sweep_refuses_results_that_are_not_comparable():
     with pytest.raises(ValueError, match="at least one"):
         plotting.plot_sweep([])
     plt.close("all")
+
+
+def test_loglog_fit_regimes_draws_one_fitted_line_per_regime_and_names_both_slopes():
+    sizes = np.array([1, 2, 4, 8, 16, 32])
+    values = np.where(sizes <= 4, 3.0 * sizes, 3.0 * 4 * (sizes / 4) ** 2)
+    fig, ax = plt.subplots()
+    below, above = plotting.loglog_fit_regimes(ax, sizes, values, "layer", boundary=4, boundary_label="d")
+    assert below == pytest.approx(1.0) and above == pytest.approx(2.0)
+    points, fit_below, fit_above = ax.lines
+    assert points.get_label() == "layer (slope 1.00 below d, 2.00 above)"
+    np.testing.assert_array_equal(fit_below.get_xdata(), [1, 4])
+    np.testing.assert_allclose(fit_below.get_ydata(), [3, 12], rtol=1e-12)
+    np.testing.assert_array_equal(fit_above.get_xdata(), [4, 32])
+    np.testing.assert_allclose(fit_above.get_ydata(), [12, 768], rtol=1e-12)
+    assert fit_below.get_color() == points.get_color() and ax.get_yscale() == "log"
+    plotting.loglog_fit_regimes(ax, sizes, values, "other", boundary=6)  # between two sizes: both lines reach 6
+    assert ax.lines[3].get_label() == "other (slope 1.00 below 6, 2.00 above)"
+    assert ax.lines[4].get_xdata()[-1] == 6 and ax.lines[5].get_xdata()[0] == 6
+    np.testing.assert_allclose(ax.lines[5].get_ydata(), [12 * (6 / 4) ** 2, 768], rtol=1e-12)
+    plt.close(fig)
+
+
+def test_slope_guides_draw_labelled_lines_of_the_given_slopes_outside_the_legend():
+    fig, ax = plt.subplots()
+    ax.loglog([1, 100], [1, 100], "o", label="data")
+    lines = plotting.slope_guides(ax, 2, 20, 5.0)
+    assert len(lines) == 2
+    np.testing.assert_allclose(lines[0].get_ydata(), [5, 50])
+    np.testing.assert_allclose(lines[1].get_ydata(), [5, 500])
+    assert [t.get_text() for t in ax.texts] == [" slope 1", " slope 2"]
+    _, labels = ax.get_legend_handles_labels()
+    assert labels == ["data"]
+    plt.close(fig)
