@@ -8,7 +8,11 @@ Lecture 4 reruns the same experiment with attention switched on and nothing else
 * ``train_and_evaluate``: train one model and measure it (a ``Result``);
 * ``Sweep``, ``run_sweep``: accuracy against length at one hidden size, and against hidden size at
   one length (a ``SweepResult``); ``LECTURE3_SWEEP`` is the sweep of both lectures;
-* ``bits_delivered``: Fano's lower bound on the bits that reached the decoder.
+* ``run_seeds``: the same sweep once per seed (a ``SeedsResult``), so that a claim can be checked
+  on every seed; ``LECTURE3_SEEDS`` are the seeds of both lectures, ``with_seed`` changes only the
+  seed of an ``Experiment`` or a ``Sweep``;
+* ``bits_delivered``: Fano's lower bound on the bits that reached the decoder (a lower bound: the
+  decoder may have received more).
 
 Every model uses the same seed, so models that differ only in ``context`` or ``attention`` start
 from the same shared weights and see the same training batches. Curves of a ``SweepResult`` are
@@ -18,8 +22,10 @@ drawn by ``r2a.plotting.plot_sweep``.
     attended = run_sweep(LECTURE3_SWEEP, attention="dot")    # Lecture 4: the same experiment
     r2a.plotting.plot_sweep([fixed, attended])               # both curves on one figure
     tokens, weights = attended.by_length[-1].model.generate(x, return_attention=True)
+    seeds = run_seeds(LECTURE3_SWEEP, attention="dot")       # once per seed of LECTURE3_SEEDS
+    seeds.accuracy_by_length()                               # (seeds, lengths): the worst is .min(0)
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -170,3 +176,54 @@ def run_sweep(sweep=LECTURE3_SWEEP, context="last", attention=None, label=None):
     by_length = [result(n, sweep.hidden_size) for n in sweep.lengths]
     by_hidden = [result(sweep.length, d) for d in sweep.hidden_sizes]
     return SweepResult(sweep, label or describe(context, attention), by_length, by_hidden)
+
+
+# -- the same sweep on several seeds ------------------------------------------------------------
+
+# The seeds of Lectures 3 and 4: every training claim of both lectures is checked on each of them.
+LECTURE3_SEEDS = (0, 1, 2)
+
+
+def with_seed(setting, seed):
+    """A copy of an ``Experiment``, or of a ``Sweep`` and its experiment, with only the seed changed."""
+    if isinstance(setting, Sweep):
+        return replace(setting, experiment=replace(setting.experiment, seed=seed))
+    return replace(setting, seed=seed)
+
+
+@dataclass
+class SeedsResult:
+    """One ``SweepResult`` per seed of the same ``Sweep``, with the accuracies stacked by seed."""
+    seeds: tuple
+    runs: list         # a SweepResult for each seed, in the order of seeds
+    label: str
+
+    def accuracy_by_length(self):
+        """Token accuracy, shape (seeds, lengths)."""
+        return np.array([run.accuracy_by_length() for run in self.runs])
+
+    def accuracy_by_hidden(self):
+        """Token accuracy, shape (seeds, hidden sizes)."""
+        return np.array([run.accuracy_by_hidden() for run in self.runs])
+
+    def at_length(self, length):
+        """The ``Result`` of every seed at input length ``length`` (and the sweep's hidden size)."""
+        return [run.by_length[run.sweep.lengths.index(length)] for run in self.runs]
+
+    def at_hidden(self, hidden_size):
+        """The ``Result`` of every seed at hidden size ``hidden_size`` (and the sweep's length)."""
+        return [run.by_hidden[run.sweep.hidden_sizes.index(hidden_size)] for run in self.runs]
+
+
+def run_seeds(sweep=LECTURE3_SWEEP, seeds=LECTURE3_SEEDS, context="last", attention=None, label=None):
+    """``run_sweep`` once for each seed: a ``SeedsResult``.
+
+    The seed sets the initial weights, the training batches and the test sequences, so the seeds
+    are independent repeats of the whole experiment. Runs that differ only in ``context`` or
+    ``attention`` still share their seed's weights and batches, seed by seed.
+    """
+    seeds = tuple(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    runs = [run_sweep(with_seed(sweep, seed), context, attention, label) for seed in seeds]
+    return SeedsResult(seeds, runs, runs[0].label)

@@ -70,6 +70,37 @@ def test_run_sweep_labels_say_what_the_decoder_gets():
     assert bottleneck.describe(attention="additive") == "additive attention"
 
 
+
+def test_with_seed_changes_only_the_seed():
+    assert bottleneck.with_seed(FAST, 3) == Experiment(**{**FAST.__dict__, "seed": 3})
+    moved = bottleneck.with_seed(TINY, 3)
+    assert moved.experiment.seed == 3 and moved == Sweep(**{**TINY.__dict__, "experiment": moved.experiment})
+    assert TINY.experiment.seed == 0, "the original is left as it was"
+
+
+def test_run_seeds_repeats_the_sweep_once_per_seed():
+    repeated = bottleneck.run_seeds(TINY, seeds=(0, 1), attention="dot")
+    assert repeated.seeds == (0, 1) and repeated.label == "dot attention"
+    assert [run.sweep.experiment.seed for run in repeated.runs] == [0, 1]
+    assert repeated.accuracy_by_length().shape == (2, 2) and repeated.accuracy_by_hidden().shape == (2, 2)
+    np.testing.assert_array_equal(repeated.accuracy_by_length()[1], repeated.runs[1].accuracy_by_length())
+    assert [r.length for r in repeated.at_length(3)] == [3, 3]
+    assert repeated.at_hidden(4)[0] is repeated.runs[0].by_hidden[1]
+    first = bottleneck.run_sweep(bottleneck.with_seed(TINY, 1), attention="dot")
+    np.testing.assert_array_equal(first.by_length[0].per_position, repeated.runs[1].by_length[0].per_position)
+    seed_0, seed_1 = (run.by_length[0].model for run in repeated.runs)
+    assert not torch.equal(seed_0.output.weight, seed_1.output.weight), "the seeds are different runs"
+
+
+def test_run_seeds_needs_a_seed():
+    with pytest.raises(ValueError, match="at least one seed"):
+        bottleneck.run_seeds(TINY, seeds=())
+
+
+def test_the_lectures_share_one_set_of_seeds():
+    assert len(bottleneck.LECTURE3_SEEDS) >= 3 and len(set(bottleneck.LECTURE3_SEEDS)) == len(bottleneck.LECTURE3_SEEDS)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: bottleneck.train_model(Experiment(task="sorting"), 3, 4), "task must be one of"),
     (lambda: bottleneck.train_model(Experiment(), 0, 4), "length must be a positive integer"),
