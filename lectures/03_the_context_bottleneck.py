@@ -242,17 +242,7 @@ print(f"sweep 2: hidden sizes d = {sweep.hidden_sizes} at length n = {sweep.leng
 print(f"seeds {seeds}")
 
 
-def spread(values):
-    """The range over seeds, lowest to highest, for printing."""
-    return f"{np.min(values):.3f} to {np.max(values):.3f}"
-
-
-def plot_seeds(ax, x, values, style, label=None, **style_kw):
-    """values (seeds, points): the mean over seeds, with a bar from the lowest to the highest seed."""
-    values = np.asarray(values, dtype=float)
-    mean = values.mean(axis=0)
-    return ax.errorbar(x, mean, yerr=[mean - values.min(axis=0), values.max(axis=0) - mean], fmt=style,
-                       capsize=3, label=label, **style_kw)
+from r2a.plotting import plot_over_seeds as plot_seeds, seed_range as spread  # shared with Lecture 3 or 4
 
 # %% [markdown]
 # ## 4. Accuracy against input length, and against hidden size

@@ -193,3 +193,16 @@ def _same_sweep(results, key):
     if any(key(r.sweep) != key(results[0].sweep) for r in results):
         raise ValueError("these results come from different experiments; their curves are not comparable")
     return results[0].sweep
+
+
+def seed_range(values) -> str:
+    """The range of a measurement over seeds, lowest to highest, for printing."""
+    return f"{np.min(values):.3f} to {np.max(values):.3f}"
+
+
+def plot_over_seeds(ax, x, values, style, label=None, **style_kw):
+    """values (seeds, points): the mean over seeds, with a bar from the lowest to the highest seed."""
+    values = np.asarray(values, dtype=float)
+    mean = values.mean(axis=0)
+    return ax.errorbar(x, mean, yerr=[mean - values.min(axis=0), values.max(axis=0) - mean], fmt=style,
+                       capsize=3, label=label, **style_kw)
