@@ -43,15 +43,18 @@
 # in the instructor version, in `solutions/a1_recurrence_and_gradients/`, once you have written your own.
 #
 # Use numpy only in your answers. Do not change the function names or signatures, and do not
-# edit or delete the test cells.
+# edit or delete the test cells. The tests pass float64 arrays and compare your results with float64
+# references (PyTorch in double precision, or autograd) to within about 1e-9; numpy computes in
+# float64 by default, so do not convert to float32. No function may modify the arrays it is given.
 #
 # | part | what | points |
 # |---|---|---|
 # | Q1 | multiple choice: the dependency path of an RNN | 1 |
 # | 1 | `rnn_forward` | 4 |
 # | 2 | `hidden_jacobian` | 4 |
-# | 3 | `clip_by_global_norm` | 3 |
-# | 4 | written: the LSTM's cell path (graded by hand) | 3 |
+# | 3 | predict, then check: `predicted_jacobian_norm` | 2 |
+# | 4 | `clip_by_global_norm` | 3 |
+# | 5 | written: the LSTM's cell path (graded by hand) | 3 |
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -133,6 +136,7 @@ assert np.allclose(_H2[1], np.tanh([0.0, 0.0])) and np.allclose(_H2[0], [1.0, 0.
 # Hidden tests run in this cell when your work is graded.
 ### BEGIN HIDDEN TESTS
 import torch as _torch
+from r2a.checks import changed_arguments
 
 _rng = np.random.default_rng(12345)
 for _T, _d_in, _d_h in [(1, 1, 1), (7, 3, 5), (20, 6, 4), (3, 8, 9)]:
@@ -147,10 +151,12 @@ for _T, _d_in, _d_h in [(1, 1, 1), (7, 3, 5), (20, 6, 4), (3, 8, 9)]:
         _rnn.bias_ih_l0.copy_(_torch.from_numpy(_b))
         _rnn.bias_hh_l0.zero_()
         _ref, _ = _rnn(_torch.from_numpy(_X)[:, None, :], _torch.from_numpy(_h0)[None, None, :])
-    _H = np.asarray(rnn_forward(_X, _h0, _W_x, _W_h, _b))
+    _H, _changed = changed_arguments(rnn_forward, _X, _h0, _W_x, _W_h, _b)
+    assert not _changed, f"rnn_forward modified its arguments at positions {_changed}"
+    _H = np.asarray(_H)
     assert _H.shape == (_T + 1, _d_h)
     assert np.allclose(_H[0], _h0)
-    assert np.allclose(_H[1:], _ref[:, 0, :].numpy(), atol=1e-10), f"differs from torch.nn.RNN for T={_T}"
+    assert np.allclose(_H[1:], _ref[:, 0, :].numpy(), rtol=1e-9, atol=1e-10), f"differs from torch.nn.RNN for T={_T}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "hidden_jacobian_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -207,6 +213,7 @@ assert np.allclose(hidden_jacobian(_H, _W_h, 6, 4), _two)
 # Hidden tests run in this cell when your work is graded.
 ### BEGIN HIDDEN TESTS
 import torch as _torch
+from r2a.checks import changed_arguments
 
 
 def _autograd_jacobian(X, H, W_x, W_h, b, t, k):
@@ -230,13 +237,74 @@ for _d_h, _T, _pairs in [(4, 9, [(9, 0), (6, 2), (3, 1), (8, 8)]), (7, 12, [(12,
     _H = np.array(_states)
     for _t, _k in _pairs:
         _ref = _autograd_jacobian(_X, _H, _W_x, _W_h, _b, _t, _k)
-        _ours = np.asarray(hidden_jacobian(_H, _W_h, _t, _k))
+        _ours, _changed = changed_arguments(hidden_jacobian, _H, _W_h, _t, _k)
+        assert not _changed, "hidden_jacobian must not modify H or W_h"
+        _ours = np.asarray(_ours)
         assert _ours.shape == (_d_h, _d_h)
-        assert np.allclose(_ours, _ref, atol=1e-9), f"differs from autograd for d_h={_d_h}, t={_t}, k={_k}"
+        assert np.allclose(_ours, _ref, rtol=1e-9, atol=1e-9), f"differs from autograd for d_h={_d_h}, t={_t}, k={_k}"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "predicted_jacobian_norm_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 3 — Predict, then check (2 points)
+#
+# Before computing a Jacobian, predict its size. Take an RNN whose states all sit at 0 (for
+# instance `h0`, `X` and `b` all zero), so that every $\tanh'$ factor is 1, and whose recurrent
+# matrix is $W_h = s\,Q$: a real number $s$ times an orthogonal matrix $Q$ ($Q^\top Q = I$, any
+# size $d_h$).
+#
+# Work out on paper what $\lVert \partial h_t / \partial h_k \rVert_2$, the spectral norm (the
+# largest singular value), is as a function of $s$ and the distance $m = t - k$; then implement
+# `predicted_jacobian_norm(s, m)` from your formula, for any real $s$ (negative too) and any
+# integer $m \ge 0$. Return a float. The function is not given $Q$: it has to use what you
+# derived. The tests compare your prediction with the norm of the actual product of Jacobians, for
+# many $s$, $m$ and random orthogonal $Q$, to a relative tolerance of 1e-9.
+#
+# Your formula also tells you, for instance, how many steps it takes a gradient to shrink by a
+# factor of $10^{6}$ when $s = 0.9$.
+
+# %% nbgrader={"grade": false, "grade_id": "predicted_jacobian_norm", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def predicted_jacobian_norm(s, m):
+    """Spectral norm of d h_t / d h_k at distance m = t - k, for zero states and W_h = s Q."""
+    ### BEGIN SOLUTION
+    # With zero states every D_i is the identity, so the Jacobian is W_h^m = s^m Q^m. Q^m is
+    # orthogonal, and an orthogonal matrix has every singular value equal to 1.
+    return float(abs(s) ** m)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_predicted_jacobian_norm_simple", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Check your prediction against the Jacobian itself, for one case you can see.
+_theta = 0.3
+_Q = np.array([[np.cos(_theta), -np.sin(_theta)], [np.sin(_theta), np.cos(_theta)]])  # a rotation
+_J = np.linalg.matrix_power(0.8 * _Q, 5)  # zero states: each factor D_i W_h is just W_h
+_measured = np.linalg.norm(_J, 2)
+_predicted = predicted_jacobian_norm(0.8, 5)
+assert isinstance(_predicted, (float, np.floating)), "return a float"
+assert np.isclose(_predicted, _measured, rtol=1e-9), f"predicted {_predicted}, measured {_measured:.6g}"
+### BEGIN HIDDEN TESTS
+assert np.isclose(predicted_jacobian_norm(0.8, 0), 1.0, rtol=1e-9), "at distance 0 the Jacobian is the identity"
+assert np.isclose(predicted_jacobian_norm(2.0, 3), 8.0, rtol=1e-9)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_predicted_jacobian_norm_against_products", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests run in this cell when your work is graded.
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(31)
+for _d_h in (1, 3, 6):
+    _Q, _ = np.linalg.qr(_rng.normal(size=(_d_h, _d_h)))  # a random orthogonal matrix
+    for _s in (0.5, 0.9, 1.0, 1.1, -0.8, -1.3, 0.0):
+        for _m in (0, 1, 2, 7, 20):
+            _states = np.zeros((_m + 1, _d_h))  # h_0 .. h_m all zero: every tanh' factor is 1
+            _measured = np.linalg.norm(np.linalg.multi_dot([np.eye(_d_h), np.eye(_d_h)]
+                                                           + [np.diag(1 - _states[_i] ** 2) @ (_s * _Q)
+                                                              for _i in range(1, _m + 1)]), 2)
+            _predicted = float(predicted_jacobian_norm(_s, _m))
+            assert np.isclose(_predicted, _measured, rtol=1e-9, atol=1e-300), \
+                f"s={_s}, m={_m}: predicted {_predicted:.6g}, the product of Jacobians has norm {_measured:.6g}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "clip_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3 — Clipping by global norm (3 points)
+# ## 4 — Clipping by global norm (3 points)
 #
 # When gradients explode, one step can throw the parameters far away. The usual remedy rescales
 # **all** gradients **together** when their combined size is too large, which keeps the update's
@@ -248,8 +316,16 @@ for _d_h, _T, _pairs in [(4, 9, [(9, 0), (6, 2), (3, 1), (8, 8)]), (7, 12, [(12,
 # and if $\lVert g \rVert > \text{max\_norm}$ every $g_j$ is multiplied by
 # $\text{max\_norm} / \lVert g \rVert$; otherwise nothing changes.
 #
-# Implement `clip_by_global_norm(grads, max_norm)`: `grads` is a list of numpy arrays; return a new
-# list of arrays of the same shapes, in the same order. Do not modify the input arrays.
+# The comparison is with the norm itself, not its square, and only a norm strictly above
+# `max_norm` is rescaled: a norm exactly equal to `max_norm` is left alone.
+#
+# Implement `clip_by_global_norm(grads, max_norm)`, with `max_norm > 0`:
+#
+# * `grads` is a list of numpy arrays, possibly empty (then return an empty list);
+# * return a new list of arrays of the same shapes, in the same order;
+# * gradients that are all zero (global norm 0) come back unchanged, without any division by zero
+#   or warning;
+# * do not modify the input arrays.
 
 # %% nbgrader={"grade": false, "grade_id": "clip_by_global_norm", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def clip_by_global_norm(grads, max_norm):
@@ -271,10 +347,25 @@ assert np.allclose(_clipped[0], [0.6]) and np.allclose(_clipped[1], [[0.8]]), "t
 _small = [np.array([0.3, -0.4]), np.array([[0.0]])]
 _out = clip_by_global_norm(_small, 1.0)
 assert all(np.array_equal(a, b) for a, b in zip(_out, _small)), "gradients below max_norm must not change"
+assert isinstance(_out, list) and _out is not _small, "return a new list"
 ### BEGIN HIDDEN TESTS
 _exact = [np.array([0.6]), np.array([0.8])]
 assert all(np.allclose(a, b) for a, b in zip(clip_by_global_norm(_exact, 1.0), _exact)), "norm == max_norm: unchanged"
-assert len(clip_by_global_norm([], 1.0)) == 0, "no gradients in, no gradients out"
+assert clip_by_global_norm([], 1.0) == [], "no gradients in, no gradients out"
+# Just above the threshold: rescaled to exactly max_norm (a >= / > slip or a tolerance shows here).
+_above = [np.array([0.6 * (1 + 1e-7)]), np.array([0.8 * (1 + 1e-7)])]
+_out = clip_by_global_norm(_above, 1.0)
+assert np.isclose(np.sqrt(sum(np.sum(o ** 2) for o in _out)), 1.0, rtol=0, atol=1e-12), "norm just above max_norm"
+# The norm, not its square: with max_norm < 1, norm 0.6 > 0.5 must be clipped although 0.36 < 0.5;
+# with max_norm > 1, norm 1.5 < 2 must not be although 2.25 > 2.
+_out = clip_by_global_norm([np.array([0.36]), np.array([0.48])], 0.5)
+assert np.allclose(_out[0], [0.3]) and np.allclose(_out[1], [0.4]), "compare the norm itself with max_norm"
+_out = clip_by_global_norm([np.array([0.9, 1.2])], 2.0)
+assert np.allclose(_out[0], [0.9, 1.2]), "norm 1.5 is below max_norm 2: unchanged"
+# All-zero gradients: norm 0, nothing to rescale, no division by zero.
+with np.errstate(all="raise"):
+    _out = clip_by_global_norm([np.zeros(3), np.zeros((2, 2))], 1.0)
+assert len(_out) == 2 and np.array_equal(_out[0], np.zeros(3)) and np.array_equal(_out[1], np.zeros((2, 2)))
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_clip_by_global_norm_against_torch", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -303,29 +394,37 @@ for _shapes, _max_norm in [([(3,), (2, 5), (4, 1, 2)], 1.0), ([(10,), (1,)], 0.0
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "free_response_lstm", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": true}
-# ## 4 — Written: the LSTM's cell path (3 points, graded by hand)
+# ## 5 — Written: the LSTM's cell path (3 points, graded by hand)
 #
 # The LSTM keeps a cell state updated as $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, where the forget
 # gate $f_t = \sigma(W_f [h_{t-1}, x_t] + b_f)$ has entries in $(0, 1)$.
 #
-# In four to eight sentences: **why does this cell path ease the vanishing-gradient problem of
-# the plain RNN, and why does it not remove it?** Refer to the Jacobian you implemented in part 2.
+# In four to eight sentences, referring to the Jacobian you implemented in part 2, answer:
+#
+# 1. Along the cell path, what is $\partial c_t / \partial c_{t-1}$, and how does it differ from
+#    the factor $D_i W_h$ of the plain RNN?
+# 2. Under what condition on the forget gates does a gradient travel many steps along the cell
+#    path without shrinking?
+# 3. Give one reason why the cell path does not remove the vanishing-gradient problem.
+#
 # Write your answer in the cell below this one.
 #
 # ### BEGIN MARK SCHEME
-# **Rubric (3 points).** Award each point independently; accept any wording that shows the idea.
+# **Rubric (3 points), one point per question.** Award each point independently; accept any wording
+# that shows the idea.
 #
-# 1. **Additive path (1 pt).** Along the cell path, $\partial c_t / \partial c_{t-1} = \operatorname{diag}(f_t)$
-#    (plus indirect terms through $h_{t-1}$): an element-wise gate, not a multiplication by the same
-#    matrix $W_h$ and a $\tanh'$ factor at every step as in $D_t W_h \cdots D_{k+1} W_h$.
-# 2. **Why that helps (1 pt).** When the forget gates are close to 1 the product of gates stays
-#    close to 1, so the gradient can travel many steps without shrinking; the network *learns*
-#    (through $f_t$) when to keep and when to forget, instead of the decay being fixed by $W_h$.
-# 3. **Why it is not a cure (1 pt).** The gates are below 1, so over long distances the product
-#    $\prod f_t$ still decays (exponentially if gates sit at a typical value); the paths through
-#    $h_t$ still involve $W_h$-like matrices; and the path length is still $O(n)$. Any one of these,
-#    clearly argued, earns the point. (Exploding gradients are also still possible through the
-#    hidden-state path, which is why clipping is still used.)
+# 1. **The cell path's factor (1 pt).** $\partial c_t / \partial c_{t-1} = \operatorname{diag}(f_t)$
+#    along the cell path (indirect terms through $h_{t-1}$ aside): an element-wise gate, where the
+#    RNN multiplies by the same matrix $W_h$ and a $\tanh'$ factor at every step. The point needs the
+#    factor and the contrast; the contrast may be stated in words.
+# 2. **When the gradient survives (1 pt).** When the forget gates stay close to 1, the product of
+#    the gates over many steps stays close to 1, so the gradient is not shrunk. (That the network
+#    learns, through $f_t$, when to keep and when to forget is a good extra, not needed.)
+# 3. **Why it is not a cure (1 pt).** Any one of: the gates are below 1, so over long distances
+#    their product still decays (exponentially if the gates sit at a typical value); the paths
+#    through $h_t$ still involve $W_h$-like matrices; the path length is still $O(n)$. One reason,
+#    clearly argued, earns the point. (Exploding gradients through the hidden-state path are also
+#    still possible, which is why clipping is still used.)
 #
 # *Model answer.* In a plain RNN the gradient from $h_t$ to $h_k$ is a product of $t-k$ factors
 # $\operatorname{diag}(1-h_i^2) W_h$; with a contractive $W_h$ or saturated units it shrinks

@@ -45,16 +45,19 @@
 # in the instructor version, in `solutions/a2_bottleneck_and_attention/`, once you have written your own.
 #
 # Use numpy only in your answers. Do not change the function names or signatures, and do not
-# edit or delete the test cells.
+# edit or delete the test cells. The tests pass float64 arrays and compare your results with float64
+# references (PyTorch in double precision) to within about 1e-9; numpy computes in float64 by
+# default, so do not convert to float32. No function may modify the arrays it is given.
 #
 # | part | what | points |
 # |---|---|---|
 # | Q2 | multiple choice: the bottleneck before attention | 1 |
 # | 1 | `softmax` | 3 |
-# | 2 | `attention_step` | 3 |
-# | 3 | `additive_scores` | 3 |
-# | 4 | `soft_lookup` | 3 |
-# | 5 | written: reading an alignment heatmap (graded by hand) | 3 |
+# | 2 | derive, then check: `softmax_jacobian` | 2 |
+# | 3 | `attention_step` | 3 |
+# | 4 | `additive_scores` | 3 |
+# | 5 | `soft_lookup` | 3 |
+# | 6 | written: reading an alignment heatmap (graded by hand) | 3 |
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import numpy as np
@@ -142,9 +145,9 @@ _original = _x.copy()
 _P, _changed = changed_arguments(softmax, _x)
 assert not _changed, "softmax must not modify its input"
 _expected = np.exp(_original) / np.exp(_original).sum(axis=1, keepdims=True)
-assert np.allclose(_P, _expected, atol=1e-12)
-assert np.allclose(softmax(_x + 7.5), _expected, atol=1e-12), "adding a constant must not change the result"
-assert np.allclose(softmax(_x, axis=-1), _expected, atol=1e-12)
+assert np.allclose(_P, _expected, rtol=1e-9, atol=1e-12)
+assert np.allclose(softmax(_x + 7.5), _expected, rtol=1e-9, atol=1e-12), "adding a constant must not change the result"
+assert np.allclose(softmax(_x, axis=-1), _expected, rtol=1e-9, atol=1e-12)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_softmax_any_axis", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -161,7 +164,7 @@ for _shape, _axis in [((5,), 0), ((5,), -1), ((3, 4), 0), ((3, 4), 1), ((3, 4), 
     _ref = _torch.softmax(_torch.from_numpy(_x), dim=_axis).numpy()
     _ours = np.asarray(softmax(_x, axis=_axis))
     assert _ours.shape == _shape, f"shape {_ours.shape} for an input of shape {_shape}"
-    assert np.allclose(_ours, _ref, atol=1e-12), f"differs from torch.softmax for shape {_shape}, axis={_axis}"
+    assert np.allclose(_ours, _ref, rtol=1e-9, atol=1e-12), f"differs from torch.softmax for shape {_shape}, axis={_axis}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_softmax_large_inputs", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -178,21 +181,77 @@ with np.errstate(over="raise", invalid="raise", divide="raise"):
     _small = np.exp([0.0, 1.0, 2.0]) / np.exp([0.0, 1.0, 2.0]).sum()
     _x = np.array([[0.0, 1.0, 2.0], [1e4, 1e4 + 1, 1e4 + 2]])
     # A copy each time: a softmax that changes its input in place is charged once, in the test above.
-    assert np.allclose(softmax(_x.copy()), [_small, _small], atol=1e-12)
-    assert np.allclose(softmax(_x.T.copy(), axis=0), np.array([_small, _small]).T, atol=1e-12)
+    assert np.allclose(softmax(_x.copy()), [_small, _small], rtol=1e-9, atol=1e-12)
+    assert np.allclose(softmax(_x.T.copy(), axis=0), np.array([_small, _small]).T, rtol=1e-9, atol=1e-12)
     _x = np.array([[-1e4, -1e4 + 1, -1e4 + 2], [0.0, 1.0, 2.0]])
-    assert np.allclose(softmax(_x, axis=-1), [_small, _small], atol=1e-12)
+    assert np.allclose(softmax(_x, axis=-1), [_small, _small], rtol=1e-9, atol=1e-12)
     _rng = np.random.default_rng(5)
     _x = 50.0 * _rng.normal(size=(3, 6, 2))
     _ref = _torch.softmax(_torch.from_numpy(_x), dim=1).numpy()
     for _shift in (1e4, -1e4, 0.0):
         _ours = np.asarray(softmax(_x + _shift, axis=1))
         assert np.all(np.isfinite(_ours)), "no nan or inf"
-        assert np.allclose(_ours, _ref, atol=1e-9), f"large inputs (shift {_shift}) give the wrong weights"
+        assert np.allclose(_ours, _ref, rtol=1e-9, atol=1e-9), f"large inputs (shift {_shift}) give the wrong weights"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "softmax_jacobian_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 2 — Derive, then check: the softmax's Jacobian (2 points)
+#
+# Training attention sends gradients back through the softmax, so its derivative matters. Let
+# $p = \operatorname{softmax}(x)$ for a vector $x$ of length $n$. Derive, on paper, the partial
+# derivative $\partial p_i / \partial x_j$ for $i = j$ and for $i \ne j$, and write it using the
+# entries of $p$ only (no exponentials left). Then implement `softmax_jacobian(p)`:
+#
+# * `p` is a probability vector of shape `(n,)`, `n >= 1` (the output of a softmax, entries
+#   positive and summing to 1);
+# * return the `(n, n)` array `J` with `J[i, j]` $= \partial p_i / \partial x_j$;
+# * use only `p`: the function is not given `x`, so it has to use the formula you derived.
+#
+# The tests compare `J` with PyTorch's automatic differentiation of the softmax, for several
+# lengths. Once your tests pass, check one consequence of your formula: what is the sum of each
+# column of `J`, and why must it be that, given that the entries of $p$ always sum to 1?
+
+# %% nbgrader={"grade": false, "grade_id": "softmax_jacobian", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def softmax_jacobian(p):
+    """J[i, j] = d p_i / d x_j for p = softmax(x), from p alone: shape (n, n)."""
+    ### BEGIN SOLUTION
+    p = np.asarray(p, dtype=float)
+    # d p_i / d x_j = p_i (delta_ij - p_j): diag(p) on the diagonal, minus the outer product p p^T.
+    return np.diag(p) - np.outer(p, p)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_jacobian_two_entries", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# p = [0.5, 0.5]: raising x_1 raises p_1 exactly as much as it lowers p_2.
+_J = softmax_jacobian(np.array([0.5, 0.5]))
+assert np.shape(_J) == (2, 2), f"expected shape (n, n) = (2, 2), got {np.shape(_J)}"
+assert np.allclose(_J, [[0.25, -0.25], [-0.25, 0.25]]), f"wrong Jacobian for p = [0.5, 0.5]: {_J}"
+### BEGIN HIDDEN TESTS
+# Unequal p tells the diagonal p_i (1 - p_i) from p_i p_j and from a transposed or negated J.
+_J = softmax_jacobian(np.array([0.2, 0.3, 0.5]))
+assert np.allclose(_J, [[0.16, -0.06, -0.10], [-0.06, 0.21, -0.15], [-0.10, -0.15, 0.25]], rtol=1e-9, atol=1e-12)
+assert np.allclose(softmax_jacobian(np.array([1.0])), [[0.0]]), "n = 1: the only weight is always 1"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_softmax_jacobian_against_autograd", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests run in this cell when your work is graded.
+### BEGIN HIDDEN TESTS
+import torch as _torch
+from r2a.checks import changed_arguments
+
+_rng = np.random.default_rng(13)
+for _n in (1, 2, 5, 9):
+    _x = _torch.from_numpy(2.0 * _rng.normal(size=_n))
+    _p = _torch.softmax(_x, dim=0).numpy()
+    _ref = _torch.autograd.functional.jacobian(lambda _v: _torch.softmax(_v, dim=0), _x).numpy()
+    _J, _changed = changed_arguments(softmax_jacobian, _p)
+    assert not _changed, "softmax_jacobian must not modify p"
+    assert np.shape(_J) == (_n, _n), f"expected shape ({_n}, {_n}), got {np.shape(_J)}"
+    assert np.allclose(_J, _ref, rtol=1e-9, atol=1e-12), f"differs from autograd for n={_n}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "attention_step_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 2 — One decoder step of attention (3 points)
+# ## 3 — One decoder step of attention (3 points)
 #
 # The encoder keeps **all** its hidden states $h_1, \dots, h_n \in \mathbb{R}^d$, the rows of `H`.
 # At one decoder step with state $s \in \mathbb{R}^d$, dot-product attention computes
@@ -244,6 +303,7 @@ assert np.shape(_alpha) == (1,) and np.allclose(_alpha, [1.0]) and np.allclose(_
 # %% nbgrader={"grade": true, "grade_id": "test_attention_step_against_torch", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests run in this cell when your work is graded.
 ### BEGIN HIDDEN TESTS
+from r2a.checks import changed_arguments
 import torch as _torch
 
 _rng = np.random.default_rng(6)
@@ -252,10 +312,11 @@ for _n, _d in [(1, 3), (2, 2), (5, 3), (3, 5), (4, 4), (12, 7), (30, 16)]:
     _s = _rng.normal(size=_d)
     _ref_alpha = _torch.softmax(_torch.from_numpy(_H) @ _torch.from_numpy(_s), dim=0)
     _ref_context = _ref_alpha @ _torch.from_numpy(_H)
-    _alpha, _context = attention_step(_s, _H)
+    (_alpha, _context), _changed = changed_arguments(attention_step, _s, _H)
+    assert not _changed, "attention_step must not modify s or H"
     assert np.shape(_alpha) == (_n,) and np.shape(_context) == (_d,), f"wrong shapes for n={_n}, d={_d}"
-    assert np.allclose(_alpha, _ref_alpha.numpy(), atol=1e-12), f"weights differ from torch for n={_n}, d={_d}"
-    assert np.allclose(_context, _ref_context.numpy(), atol=1e-12), f"context differs from torch for n={_n}, d={_d}"
+    assert np.allclose(_alpha, _ref_alpha.numpy(), rtol=1e-9, atol=1e-12), f"weights differ from torch for n={_n}, d={_d}"
+    assert np.allclose(_context, _ref_context.numpy(), rtol=1e-9, atol=1e-12), f"context differs from torch for n={_n}, d={_d}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_attention_step_large_scores", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -272,12 +333,12 @@ with np.errstate(over="raise", invalid="raise", divide="raise"):
         _ref_context = _ref_alpha @ _torch.from_numpy(_H)
         _alpha, _context = attention_step(_s, _H)
         assert np.all(np.isfinite(_alpha)) and np.all(np.isfinite(_context)), "no nan or inf for large scores"
-        assert np.allclose(_alpha, _ref_alpha.numpy(), atol=1e-9)
-        assert np.allclose(_context, _ref_context.numpy(), atol=1e-9)
+        assert np.allclose(_alpha, _ref_alpha.numpy(), rtol=1e-9, atol=1e-9)
+        assert np.allclose(_context, _ref_context.numpy(), rtol=1e-9, atol=1e-9)
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "additive_scores_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 3 — Bahdanau's additive score (3 points)
+# ## 4 — Bahdanau's additive score (3 points)
 #
 # The dot product needs $s$ and $h_i$ to live in the same space. Bahdanau, Cho and Bengio (2015)
 # score each position with a small one-hidden-layer network instead:
@@ -318,6 +379,7 @@ assert np.allclose(_e, _expected), f"wrong scores: {_e}, expected {np.round(_exp
 # %% nbgrader={"grade": true, "grade_id": "test_additive_scores_against_loop", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests run in this cell when your work is graded.
 ### BEGIN HIDDEN TESTS
+from r2a.checks import changed_arguments
 _rng = np.random.default_rng(8)
 # All sizes different (catches a transposed W_s or W_h), all equal (catches it by value), and n = 1.
 for _n, _d_s, _d_h, _d_a in [(5, 3, 4, 6), (7, 6, 2, 3), (4, 4, 4, 4), (1, 2, 5, 3), (3, 5, 5, 2)]:
@@ -326,9 +388,11 @@ for _n, _d_s, _d_h, _d_a in [(5, 3, 4, 6), (7, 6, 2, 3), (4, 4, 4, 4), (1, 2, 5,
     _W_s, _W_h = _rng.normal(size=(_d_a, _d_s)), _rng.normal(size=(_d_a, _d_h))
     _v = _rng.normal(size=_d_a)
     _ref = np.array([_v @ np.tanh(_W_s @ _s + _W_h @ _H[_i]) for _i in range(_n)])
-    _e = np.asarray(additive_scores(_s, _H, _W_s, _W_h, _v))
+    _e, _changed = changed_arguments(additive_scores, _s, _H, _W_s, _W_h, _v)
+    assert not _changed, "additive_scores must not modify its arguments"
+    _e = np.asarray(_e)
     assert _e.shape == (_n,), f"expected shape ({_n},), got {_e.shape}"
-    assert np.allclose(_e, _ref, atol=1e-12), f"wrong scores for n={_n}, d_s={_d_s}, d_h={_d_h}, d_a={_d_a}"
+    assert np.allclose(_e, _ref, rtol=1e-9, atol=1e-12), f"wrong scores for n={_n}, d_s={_d_s}, d_h={_d_h}, d_a={_d_a}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_additive_scores_against_torch", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -351,11 +415,11 @@ for _n, _d_s, _d_h, _d_a in [(10, 8, 6, 5), (6, 3, 3, 3), (2, 7, 1, 4)]:
         _ref = _torch.tanh(_query_layer(_torch.from_numpy(_s)) + _key_layer(_torch.from_numpy(_H))) @ _torch.from_numpy(_v)
     _e = np.asarray(additive_scores(_s, _H, _W_s, _W_h, _v))
     assert _e.shape == (_n,)
-    assert np.allclose(_e, _ref.numpy(), atol=1e-12), f"differs from the torch scoring network for n={_n}"
+    assert np.allclose(_e, _ref.numpy(), rtol=1e-9, atol=1e-12), f"differs from the torch scoring network for n={_n}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "soft_lookup_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 4 — Attention as a soft lookup (3 points)
+# ## 5 — Attention as a soft lookup (3 points)
 #
 # A lookup table returns the value stored under the one key that matches the query. Attention
 # softens this: the query is compared with **every** key, the comparisons become weights that sum
@@ -407,21 +471,23 @@ for _n, _d, _d_v in [(6, 3, 4), (1, 2, 3), (9, 5, 1), (4, 4, 4)]:
     _q, _K = _rng.normal(size=_d), _rng.normal(size=(_n, _d))
     _V = _rng.normal(size=(_n, _d_v))
     _w = _torch.softmax(_torch.from_numpy(_K) @ _torch.from_numpy(_q), dim=0)
-    assert np.allclose(soft_lookup(_q, _K, _V), (_w @ _torch.from_numpy(_V)).numpy(), atol=1e-12)
-    assert np.allclose(soft_lookup(_q, _K, _V[:, 0]), float(_w @ _torch.from_numpy(_V[:, 0])), atol=1e-12)
+    assert np.allclose(soft_lookup(_q, _K, _V), (_w @ _torch.from_numpy(_V)).numpy(), rtol=1e-9, atol=1e-12)
+    assert np.allclose(soft_lookup(_q, _K, _V[:, 0]), float(_w @ _torch.from_numpy(_V[:, 0])), rtol=1e-9, atol=1e-12)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_soft_lookup_temperature", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests run in this cell when your work is graded.
 ### BEGIN HIDDEN TESTS
+from r2a.checks import changed_arguments
 import torch as _torch
 
 _rng = np.random.default_rng(11)
 for _tau in (0.5, 2.0, 7.0):
     _q, _K, _V = _rng.normal(size=3), _rng.normal(size=(8, 3)), _rng.normal(size=(8, 2))
     _w = _torch.softmax(_torch.from_numpy(_K) @ _torch.from_numpy(_q) / _tau, dim=0)
-    _out = soft_lookup(_q, _K, _V, temperature=_tau)
-    assert np.allclose(_out, (_w @ _torch.from_numpy(_V)).numpy(), atol=1e-12), f"wrong output at temperature {_tau}"
+    _out, _changed = changed_arguments(soft_lookup, _q, _K, _V, _tau)
+    assert not _changed, "soft_lookup must not modify query, keys or values"
+    assert np.allclose(_out, (_w @ _torch.from_numpy(_V)).numpy(), rtol=1e-9, atol=1e-12), f"wrong output at temperature {_tau}"
 # A very large temperature flattens the weights: the output tends to the mean of the values.
 _q, _K, _V = _rng.normal(size=4), _rng.normal(size=(5, 4)), _rng.normal(size=(5, 3))
 assert np.allclose(soft_lookup(_q, _K, _V, temperature=1e6), _V.mean(axis=0), atol=1e-4)
@@ -443,14 +509,14 @@ with np.errstate(over="raise", invalid="raise", divide="raise"):
         _V = _rng.normal(size=(7, 3))
         for _tau in (1e-3, 1e-5):
             # Scores divided by 1e-5 reach the hundreds of thousands: an unshifted exp overflows.
-            assert np.allclose(soft_lookup(_q, _K, _V, temperature=_tau), _V[_best], atol=1e-9), \
+            assert np.allclose(soft_lookup(_q, _K, _V, temperature=_tau), _V[_best], rtol=1e-9, atol=1e-9), \
                 f"at temperature {_tau} the output must be the value of the best-matching key"
-            assert np.isclose(soft_lookup(_q, _K, _V[:, 0], temperature=_tau), _V[_best, 0], atol=1e-9)
+            assert np.isclose(soft_lookup(_q, _K, _V[:, 0], temperature=_tau), _V[_best, 0], rtol=1e-9, atol=1e-9)
         _checked += 1
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "heatmap_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## 5 — Written: reading an alignment heatmap (3 points, graded by hand)
+# ## 6 — Written: reading an alignment heatmap (3 points, graded by hand)
 #
 # Run the next cell. It draws the attention weights of an English-to-French decoder translating
 # *the cat walks to the green market* into *le chat marche au marché vert*. The numbers were set
@@ -489,8 +555,8 @@ plt.show()
 # %% [markdown] nbgrader={"grade": false, "grade_id": "free_response_alignment", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": true}
 # **Question.** In five to eight sentences, using the figure above:
 #
-# 1. What did the model learn about how the two sentences correspond? Say which output words
-#    attend to which input positions, and what the overall shape of the matrix tells you.
+# 1. Most rows put nearly all their weight on one input position. What does that pattern, read
+#    row by row, say the model has learned about how the two sentences correspond?
 # 2. The row for *au* does not look like the others. What does it show, and why is that the
 #    right thing for this sentence?
 # 3. The rows for *marché* and *vert* leave the overall pattern. What do they show, and why
@@ -503,12 +569,12 @@ plt.show()
 # **Rubric (3 points).** Award each point independently; accept any wording that shows the idea.
 # Numbers quoted from the figure are welcome but not required.
 #
-# 1. **The overall alignment (1 pt).** Reads the axes correctly (a row is one output word, its
-#    entries are weights over input positions and sum to 1) and states that most output words put
-#    almost all their weight (0.88) on one input word, mostly in order: *le* on *the* (position 0),
-#    *chat* on *cat*, *marche* on *walks*. The model has learned a soft word alignment, roughly
-#    monotone because the two languages mostly share word order, although it was trained only to
-#    translate and never shown an alignment.
+# 1. **A learned word alignment (1 pt).** Most output words put almost all their weight (0.88) on
+#    one input word, which is the word they translate: *le* on *the* (position 0), *chat* on *cat*,
+#    *marche* on *walks*. So the model has learned which words correspond, although it was trained
+#    only to translate and never shown an alignment. That idea earns the point; saying that the
+#    pattern is roughly diagonal because the two languages mostly share word order is a good
+#    extra, not needed.
 # 2. **One output, two inputs (1 pt).** *au* splits its weight between *to* (0.46) and the second
 #    *the* (0.44): French contracts *à le* into the single word *au*, so one output word draws on
 #    two input words. Soft weights allow this; it is also why seven input words give six output
