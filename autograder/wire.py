@@ -62,8 +62,8 @@ def encode(value, make_handle, depth=0):
     if isinstance(value, np.ndarray) and value.dtype.kind in ARRAY_KINDS:
         if value.size * value.dtype.itemsize > MAX_ARRAY_BYTES or value.ndim > MAX_ARRAY_DIMS:
             raise WireError(f"an array of shape {value.shape} is too large to grade")
-        array = np.ascontiguousarray(value)
-        return {"ndarray": [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode()]}
+        # the shape of the value itself: np.ascontiguousarray turns a 0-d array into shape (1,)
+        return {"ndarray": [value.dtype.str, list(value.shape), base64.b64encode(value.tobytes()).decode()]}
     if isinstance(value, np.generic) and value.dtype.kind in ARRAY_KINDS:
         return {"scalar": [value.dtype.str, base64.b64encode(value.tobytes()).decode()]}
     if type(value).__module__ == "torch" and type(value).__name__ == "Tensor":

@@ -115,7 +115,7 @@ def rnn_forward(X, h0, W_x, W_h, b):
 _rng = np.random.default_rng(0)
 _X, _h0 = _rng.normal(size=(5, 3)), _rng.normal(size=4)
 _W_x, _W_h, _b = _rng.normal(size=(4, 3)), _rng.normal(size=(4, 4)), _rng.normal(size=4)
-_H = rnn_forward(_X, _h0, _W_x, _W_h, _b)
+_H = rnn_forward(_X.copy(), _h0.copy(), _W_x.copy(), _W_h.copy(), _b.copy())
 assert isinstance(_H, np.ndarray), "rnn_forward must return a numpy array"
 assert _H.shape == (6, 4), f"expected shape (T + 1, d_h) = (6, 4), got {_H.shape}"
 assert np.allclose(_H[0], _h0), "H[0] must be h0"
@@ -191,22 +191,22 @@ def hidden_jacobian(H, W_h, t, k):
 _rng = np.random.default_rng(1)
 _W_h = _rng.normal(size=(3, 3))
 _H = np.tanh(_rng.normal(size=(7, 3)))  # any values in (-1, 1) can be states
-assert np.shape(hidden_jacobian(_H, _W_h, 4, 2)) == (3, 3), "the Jacobian must have shape (d_h, d_h)"
-assert np.allclose(hidden_jacobian(_H, _W_h, 3, 3), np.eye(3)), "d h_t / d h_t is the identity"
+assert np.shape(hidden_jacobian(_H.copy(), _W_h.copy(), 4, 2)) == (3, 3), "the Jacobian must have shape (d_h, d_h)"
+assert np.allclose(hidden_jacobian(_H.copy(), _W_h.copy(), 3, 3), np.eye(3)), "d h_t / d h_t is the identity"
 
 # %% nbgrader={"grade": true, "grade_id": "test_hidden_jacobian_one_step", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 _rng = np.random.default_rng(1)
 _W_h = _rng.normal(size=(3, 3))
 _H = np.tanh(_rng.normal(size=(7, 3)))
 # One step: d h_5 / d h_4 = diag(1 - h_5^2) W_h
-assert np.allclose(hidden_jacobian(_H, _W_h, 5, 4), np.diag(1 - _H[5] ** 2) @ _W_h), "one-step Jacobian is wrong"
+assert np.allclose(hidden_jacobian(_H.copy(), _W_h.copy(), 5, 4), np.diag(1 - _H[5] ** 2) @ _W_h), "one-step Jacobian is wrong"
 ### BEGIN HIDDEN TESTS
 for _k in range(6):
-    assert np.allclose(hidden_jacobian(_H, _W_h, _k + 1, _k), np.diag(1 - _H[_k + 1] ** 2) @ _W_h)
-    assert np.allclose(hidden_jacobian(_H, _W_h, _k, _k), np.eye(3))
+    assert np.allclose(hidden_jacobian(_H.copy(), _W_h.copy(), _k + 1, _k), np.diag(1 - _H[_k + 1] ** 2) @ _W_h)
+    assert np.allclose(hidden_jacobian(_H.copy(), _W_h.copy(), _k, _k), np.eye(3))
 # two steps, order matters: the latest step's factor stands on the left
 _two = np.diag(1 - _H[6] ** 2) @ _W_h @ np.diag(1 - _H[5] ** 2) @ _W_h
-assert np.allclose(hidden_jacobian(_H, _W_h, 6, 4), _two)
+assert np.allclose(hidden_jacobian(_H.copy(), _W_h.copy(), 6, 4), _two)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_hidden_jacobian_against_autograd", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -322,7 +322,7 @@ for _d_h in (1, 3, 6):
 # Implement `clip_by_global_norm(grads, max_norm)`, with `max_norm > 0`:
 #
 # * `grads` is a list of numpy arrays, possibly empty (then return an empty list);
-# * return a new list of arrays of the same shapes, in the same order;
+# * return a list of arrays of the same shapes, in the same order;
 # * gradients that are all zero (global norm 0) come back unchanged, without any division by zero
 #   or warning;
 # * do not modify the input arrays.
@@ -345,12 +345,12 @@ assert np.allclose(_clipped[0], [0.6]) and np.allclose(_clipped[1], [[0.8]]), "t
 
 # %% nbgrader={"grade": true, "grade_id": "test_clip_by_global_norm_below_threshold", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 _small = [np.array([0.3, -0.4]), np.array([[0.0]])]
-_out = clip_by_global_norm(_small, 1.0)
+_out = clip_by_global_norm([g.copy() for g in _small], 1.0)
 assert all(np.array_equal(a, b) for a, b in zip(_out, _small)), "gradients below max_norm must not change"
-assert isinstance(_out, list) and _out is not _small, "return a new list"
+assert isinstance(_out, list), "return a list"
 ### BEGIN HIDDEN TESTS
 _exact = [np.array([0.6]), np.array([0.8])]
-assert all(np.allclose(a, b) for a, b in zip(clip_by_global_norm(_exact, 1.0), _exact)), "norm == max_norm: unchanged"
+assert all(np.allclose(a, b) for a, b in zip(clip_by_global_norm([g.copy() for g in _exact], 1.0), _exact)), "norm == max_norm: unchanged"
 assert clip_by_global_norm([], 1.0) == [], "no gradients in, no gradients out"
 # Just above the threshold: rescaled to exactly max_norm (a >= / > slip or a tolerance shows here).
 _above = [np.array([0.6 * (1 + 1e-7)]), np.array([0.8 * (1 + 1e-7)])]

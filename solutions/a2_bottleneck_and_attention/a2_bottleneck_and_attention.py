@@ -146,8 +146,8 @@ _P, _changed = changed_arguments(softmax, _x)
 assert not _changed, "softmax must not modify its input"
 _expected = np.exp(_original) / np.exp(_original).sum(axis=1, keepdims=True)
 assert np.allclose(_P, _expected, rtol=1e-9, atol=1e-12)
-assert np.allclose(softmax(_x + 7.5), _expected, rtol=1e-9, atol=1e-12), "adding a constant must not change the result"
-assert np.allclose(softmax(_x, axis=-1), _expected, rtol=1e-9, atol=1e-12)
+assert np.allclose(softmax(_original + 7.5), _expected, rtol=1e-9, atol=1e-12), "adding a constant must not change the result"
+assert np.allclose(softmax(_original.copy(), axis=-1), _expected, rtol=1e-9, atol=1e-12)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_softmax_any_axis", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -162,7 +162,7 @@ for _shape, _axis in [((5,), 0), ((5,), -1), ((3, 4), 0), ((3, 4), 1), ((3, 4), 
                       ((3, 1, 2, 5), 0)]:
     _x = 3.0 * _rng.normal(size=_shape)
     _ref = _torch.softmax(_torch.from_numpy(_x), dim=_axis).numpy()
-    _ours = np.asarray(softmax(_x, axis=_axis))
+    _ours = np.asarray(softmax(_x.copy(), axis=_axis))
     assert _ours.shape == _shape, f"shape {_ours.shape} for an input of shape {_shape}"
     assert np.allclose(_ours, _ref, rtol=1e-9, atol=1e-12), f"differs from torch.softmax for shape {_shape}, axis={_axis}"
 ### END HIDDEN TESTS
@@ -184,7 +184,7 @@ with np.errstate(over="raise", invalid="raise", divide="raise"):
     assert np.allclose(softmax(_x.copy()), [_small, _small], rtol=1e-9, atol=1e-12)
     assert np.allclose(softmax(_x.T.copy(), axis=0), np.array([_small, _small]).T, rtol=1e-9, atol=1e-12)
     _x = np.array([[-1e4, -1e4 + 1, -1e4 + 2], [0.0, 1.0, 2.0]])
-    assert np.allclose(softmax(_x, axis=-1), [_small, _small], rtol=1e-9, atol=1e-12)
+    assert np.allclose(softmax(_x.copy(), axis=-1), [_small, _small], rtol=1e-9, atol=1e-12)
     _rng = np.random.default_rng(5)
     _x = 50.0 * _rng.normal(size=(3, 6, 2))
     _ref = _torch.softmax(_torch.from_numpy(_x), dim=1).numpy()
@@ -285,7 +285,7 @@ def attention_step(s, H):
 # n = 3 positions, d = 2. Scores are [log 2, 0, log 2], so the weights are [2, 1, 2] / 5.
 _H = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 _s = np.array([np.log(2.0), 0.0])
-_alpha, _context = attention_step(_s, _H)
+_alpha, _context = attention_step(_s.copy(), _H.copy())
 assert np.shape(_alpha) == (3,), f"alpha has one weight per position: expected shape (3,), got {np.shape(_alpha)}"
 assert np.shape(_context) == (2,), f"the context has the size of one state: expected (2,), got {np.shape(_context)}"
 assert np.allclose(_alpha, [0.4, 0.2, 0.4]), f"wrong weights: {_alpha}"
@@ -293,7 +293,7 @@ assert np.allclose(_context, [0.8, 0.6]), f"wrong context: {_context}"
 ### BEGIN HIDDEN TESTS
 # A zero query scores every position equally: uniform weights, context = mean of the states.
 _H = np.array([[1.0, 2.0, 0.0], [3.0, -1.0, 4.0]])
-_alpha, _context = attention_step(np.zeros(3), _H)
+_alpha, _context = attention_step(np.zeros(3), _H.copy())
 assert np.allclose(_alpha, [0.5, 0.5]) and np.allclose(_context, _H.mean(axis=0))
 # One position: all the weight on it, whatever its score.
 _alpha, _context = attention_step(np.array([3.0, -2.0]), np.array([[0.5, 7.0]]))
@@ -331,7 +331,7 @@ with np.errstate(over="raise", invalid="raise", divide="raise"):
         _s = _scale * _rng.normal(size=_d)  # scores in the hundreds or thousands
         _ref_alpha = _torch.softmax(_torch.from_numpy(_H) @ _torch.from_numpy(_s), dim=0)
         _ref_context = _ref_alpha @ _torch.from_numpy(_H)
-        _alpha, _context = attention_step(_s, _H)
+        _alpha, _context = attention_step(_s.copy(), _H.copy())
         assert np.all(np.isfinite(_alpha)) and np.all(np.isfinite(_context)), "no nan or inf for large scores"
         assert np.allclose(_alpha, _ref_alpha.numpy(), rtol=1e-9, atol=1e-9)
         assert np.allclose(_context, _ref_context.numpy(), rtol=1e-9, atol=1e-9)
@@ -370,7 +370,7 @@ _W_s = np.array([[0.5, 0.0], [0.0, 0.5]])        # W_s s = [0.5, -0.5]
 _H = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 1.0]])
 _W_h = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # W_h h_i picks entries 0 and 2 of h_i
 _v = np.array([2.0, 1.0])
-_e = additive_scores(_s, _H, _W_s, _W_h, _v)
+_e = additive_scores(_s.copy(), _H.copy(), _W_s.copy(), _W_h.copy(), _v.copy())
 assert np.shape(_e) == (4,), f"one score per position: expected shape (4,), got {np.shape(_e)}"
 _expected = [2 * np.tanh(1.5) + np.tanh(-0.5), 2 * np.tanh(0.5) + np.tanh(-0.5),
              2 * np.tanh(0.5) + np.tanh(0.5), 2 * np.tanh(1.5) + np.tanh(0.5)]
@@ -413,7 +413,7 @@ for _n, _d_s, _d_h, _d_a in [(10, 8, 6, 5), (6, 3, 3, 3), (2, 7, 1, 4)]:
         _query_layer.weight.copy_(_torch.from_numpy(_W_s))
         _key_layer.weight.copy_(_torch.from_numpy(_W_h))
         _ref = _torch.tanh(_query_layer(_torch.from_numpy(_s)) + _key_layer(_torch.from_numpy(_H))) @ _torch.from_numpy(_v)
-    _e = np.asarray(additive_scores(_s, _H, _W_s, _W_h, _v))
+    _e = np.asarray(additive_scores(_s.copy(), _H.copy(), _W_s.copy(), _W_h.copy(), _v.copy()))
     assert _e.shape == (_n,)
     assert np.allclose(_e, _ref.numpy(), rtol=1e-9, atol=1e-12), f"differs from the torch scoring network for n={_n}"
 ### END HIDDEN TESTS
@@ -457,10 +457,10 @@ def soft_lookup(query, keys, values, temperature=1.0):
 # Two keys; the query scores them log 3 and 0, so the weights are [0.75, 0.25].
 _keys = np.array([[1.0, 0.0], [0.0, 1.0]])
 _query = np.array([np.log(3.0), 0.0])
-_out = soft_lookup(_query, _keys, np.array([[10.0, 0.0], [0.0, 10.0]]))
+_out = soft_lookup(_query.copy(), _keys.copy(), np.array([[10.0, 0.0], [0.0, 10.0]]))
 assert np.shape(_out) == (2,), f"values of shape (n, d_v) give an output of shape (d_v,): got {np.shape(_out)}"
 assert np.allclose(_out, [7.5, 2.5]), f"wrong mix: {_out}"
-_out = soft_lookup(_query, _keys, np.array([10.0, 20.0]))
+_out = soft_lookup(_query.copy(), _keys.copy(), np.array([10.0, 20.0]))
 assert np.shape(_out) == (), f"values of shape (n,) give a single number: got shape {np.shape(_out)}"
 assert np.isclose(_out, 12.5), f"wrong mix: {_out}"
 ### BEGIN HIDDEN TESTS
@@ -471,8 +471,8 @@ for _n, _d, _d_v in [(6, 3, 4), (1, 2, 3), (9, 5, 1), (4, 4, 4)]:
     _q, _K = _rng.normal(size=_d), _rng.normal(size=(_n, _d))
     _V = _rng.normal(size=(_n, _d_v))
     _w = _torch.softmax(_torch.from_numpy(_K) @ _torch.from_numpy(_q), dim=0)
-    assert np.allclose(soft_lookup(_q, _K, _V), (_w @ _torch.from_numpy(_V)).numpy(), rtol=1e-9, atol=1e-12)
-    assert np.allclose(soft_lookup(_q, _K, _V[:, 0]), float(_w @ _torch.from_numpy(_V[:, 0])), rtol=1e-9, atol=1e-12)
+    assert np.allclose(soft_lookup(_q.copy(), _K.copy(), _V.copy()), (_w @ _torch.from_numpy(_V)).numpy(), rtol=1e-9, atol=1e-12)
+    assert np.allclose(soft_lookup(_q.copy(), _K.copy(), _V[:, 0].copy()), float(_w @ _torch.from_numpy(_V[:, 0])), rtol=1e-9, atol=1e-12)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_soft_lookup_temperature", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -490,8 +490,8 @@ for _tau in (0.5, 2.0, 7.0):
     assert np.allclose(_out, (_w @ _torch.from_numpy(_V)).numpy(), rtol=1e-9, atol=1e-12), f"wrong output at temperature {_tau}"
 # A very large temperature flattens the weights: the output tends to the mean of the values.
 _q, _K, _V = _rng.normal(size=4), _rng.normal(size=(5, 4)), _rng.normal(size=(5, 3))
-assert np.allclose(soft_lookup(_q, _K, _V, temperature=1e6), _V.mean(axis=0), atol=1e-4)
-assert np.allclose(soft_lookup(_q, _K, _V[:, 1], temperature=1e6), _V[:, 1].mean(), atol=1e-4)
+assert np.allclose(soft_lookup(_q.copy(), _K.copy(), _V.copy(), temperature=1e6), _V.mean(axis=0), atol=1e-4)
+assert np.allclose(soft_lookup(_q.copy(), _K.copy(), _V[:, 1].copy(), temperature=1e6), _V[:, 1].mean(), atol=1e-4)
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_soft_lookup_hard_limit", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -509,9 +509,9 @@ with np.errstate(over="raise", invalid="raise", divide="raise"):
         _V = _rng.normal(size=(7, 3))
         for _tau in (1e-3, 1e-5):
             # Scores divided by 1e-5 reach the hundreds of thousands: an unshifted exp overflows.
-            assert np.allclose(soft_lookup(_q, _K, _V, temperature=_tau), _V[_best], rtol=1e-9, atol=1e-9), \
+            assert np.allclose(soft_lookup(_q.copy(), _K.copy(), _V.copy(), temperature=_tau), _V[_best], rtol=1e-9, atol=1e-9), \
                 f"at temperature {_tau} the output must be the value of the best-matching key"
-            assert np.isclose(soft_lookup(_q, _K, _V[:, 0], temperature=_tau), _V[_best, 0], rtol=1e-9, atol=1e-9)
+            assert np.isclose(soft_lookup(_q.copy(), _K.copy(), _V[:, 0].copy(), temperature=_tau), _V[_best, 0], rtol=1e-9, atol=1e-9)
         _checked += 1
 ### END HIDDEN TESTS
 

@@ -49,14 +49,23 @@
 # runs (for example numpy's `RuntimeWarning: overflow encountered in exp`), so make your code
 # quiet rather than silencing the warning.
 #
+# **Precision.** The tests pass float64 arrays and compare your results with float64 references
+# to within 1e-9. Numpy computes in float64 by default, so do not convert to float32 (its results
+# are off by about 1e-7). PyTorch, where a test compares with it, is run in float64 too.
+#
+# **Do not modify the inputs.** Your functions must not change the arrays passed to them (no
+# in-place operations such as `Q /= ...` on an argument): the caller may still need them, and
+# the hidden tests check it.
+#
 # | part | what | points |
 # |---|---|---|
 # | 1 | `scaled_dot_product_attention` | 5 |
 # | 2 | `causal_mask` | 2 |
 # | 3 | `multi_head_attention` | 4 |
 # | 4 | `positional_encoding` | 3 |
+# | 5 | `allowed_pairs`: count before you compute | 3 |
 # | Q3 | multiple choice: recurrent vs. self-attention layer | 1 |
-# | 5 | written: distant dependencies (graded by hand) | 4 |
+# | 6 | written: distant dependencies (graded by hand) | 4 |
 #
 # (Multiple-choice questions are numbered across the course's assignments.)
 
@@ -91,17 +100,22 @@ import numpy as np
 #   to `(..., n, m)`, for example one `(n, m)` mask shared by every batch entry. `True` means
 #   *query `i` may attend to key `j`*; `False` means that key is blocked for that query. A blocked
 #   key gets weight exactly 0, and the remaining weights of the row still sum to 1: block a score
-#   by setting it to $-\infty$ **before** the softmax. This is the convention of PyTorch's
-#   `torch.nn.functional.scaled_dot_product_attention` for a boolean `attn_mask`. (Careful:
-#   `torch.nn.MultiheadAttention` uses the opposite one, `True` = blocked.)
+#   by setting it to $-\infty$ **before** the softmax. This holds whatever the allowed scores are:
+#   they may themselves be very negative (say $-10^4$ or $-10^{30}$), and a blocked key may have a
+#   far larger score than every allowed one. So a large negative number such as `-1e9` in place
+#   of $-\infty$, or a mask *added* to the scores, is not enough. This is the convention of
+#   PyTorch's `torch.nn.functional.scaled_dot_product_attention` for a boolean `attn_mask`.
+#   (Careful: `torch.nn.MultiheadAttention` uses the opposite one, `True` = blocked.)
 # * **A row with every key blocked.** If a query may attend to no key at all, there is nothing to
 #   average. In this course that row of `weights` is all zeros and that row of `output` is all
 #   zeros; no `nan`, and no warning. (Setting every score of the row to $-\infty$ and then
 #   subtracting the row's maximum computes $-\infty - (-\infty)$, which is `nan`: handle such rows
 #   on purpose.)
-# * **Large scores.** Scores in the thousands are legal input. $e^{1000}$ overflows a float64, so
-#   subtract each row's maximum (over its allowed keys) before exponentiating; this does not change
-#   the softmax. Your function must return finite numbers and print no warning.
+# * **Large scores.** Scores in the thousands, or far larger (up to $\pm 10^{30}$), are legal
+#   input. $e^{1000}$ overflows a float64, so subtract each row's maximum (over its allowed keys)
+#   before exponentiating; this does not change the softmax. Your function must return finite
+#   numbers and print no warning.
+# * Do not modify `Q`, `K`, `V` or `mask`.
 #
 # For arrays with more than two axes, `K.T` reverses *all* axes; to transpose only the last two,
 # use `np.swapaxes(K, -1, -2)` (or `np.einsum`).
@@ -143,32 +157,35 @@ _Q = np.array([[1.0, 1.0, 1.0, 1.0]])
 _K = np.array([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
 _V = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 1.0]])
 _expected_w = np.exp([2.0, 0.0]) / np.sum(np.exp([2.0, 0.0]))
+_expected_out = _expected_w @ _V
 _out, _w = scaled_dot_product_attention(_Q, _K, _V)
 assert np.allclose(_w, [_expected_w]), f"weights should be {_expected_w}, got {_w}"
-assert np.allclose(_out, [_expected_w @ _V]), f"output should be {_expected_w @ _V}, got {_out}"
+assert np.allclose(_out, [_expected_out]), f"output should be {_expected_out}, got {_out}"
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(101)
-for _n, _m, _d_k, _d_v in [(4, 6, 3, 5), (5, 2, 9, 1), (1, 7, 2, 4)]:
+for _n, _m, _d_k, _d_v in [(4, 6, 3, 5), (5, 2, 9, 1), (1, 7, 2, 4), (6, 3, 3, 6)]:
     _Q, _K, _V = _rng.normal(size=(_n, _d_k)), _rng.normal(size=(_m, _d_k)), _rng.normal(size=(_m, _d_v))
     _scores = np.array([[q @ k for k in _K] for q in _Q]) / np.sqrt(_d_k)
     _e = np.exp(_scores - _scores.max(axis=1, keepdims=True))
     _ref_w = _e / _e.sum(axis=1, keepdims=True)
+    _ref_out = _ref_w @ _V
     _out, _w = scaled_dot_product_attention(_Q, _K, _V)
-    assert np.allclose(_w, _ref_w, atol=1e-12)
-    assert np.allclose(_out, _ref_w @ _V, atol=1e-12)
+    assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9), f"weights differ for n={_n}, m={_m}, d_k={_d_k}, d_v={_d_v}"
+    assert np.allclose(_out, _ref_out, rtol=0, atol=1e-9), f"output differs for n={_n}, m={_m}, d_k={_d_k}, d_v={_d_v}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_scaled_dot_product_attention_masks", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # With all-zero queries and keys every score is 0, so a query spreads its weight evenly over the
 # keys it may attend to. Row i may attend to keys 0..i here.
 _allowed = np.array([[True, False, False], [True, True, False], [True, True, True]])
-_out, _w = scaled_dot_product_attention(np.zeros((3, 2)), np.zeros((3, 2)), np.eye(3), mask=_allowed)
+_out, _w = scaled_dot_product_attention(np.zeros((3, 2)), np.zeros((3, 2)), np.eye(3), mask=_allowed.copy())
 _expected = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3]])
 assert np.allclose(_w, _expected), f"with this mask the weights should be\n{_expected}\ngot\n{_w}"
 assert np.allclose(_out, _expected), "output = weights @ V, and V is the identity here"
 ### BEGIN HIDDEN TESTS
 import torch as _torch
 import torch.nn.functional as _F
+from r2a.checks import changed_arguments
 
 
 def _random_mask(rng, shape):
@@ -186,31 +203,79 @@ def _reference_weights(Q, K, mask):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+# Every reference is computed before the call, and the call gets copies: the arrays of this test
+# stay as they are, whatever the function does to its arguments.
 _rng = np.random.default_rng(202)
 for _batch, _n, _m, _d_k, _d_v, _mask_shape in [
         ((), 4, 6, 3, 5, (4, 6)),
+        ((), 4, 6, 3, 5, (1, 6)),           # one row of permissions shared by every query
         ((3,), 5, 4, 8, 2, (5, 4)),
         ((3,), 5, 4, 8, 2, (1, 5, 4)),
+        ((3,), 5, 4, 8, 2, (3, 1, 4)),      # per batch entry, shared by its queries
         ((3,), 2, 7, 4, 6, (3, 2, 7)),
         ((2, 3), 4, 5, 6, 3, (4, 5)),
         ((2, 3), 4, 5, 6, 3, (1, 4, 5)),
+        ((2, 3), 4, 5, 6, 3, (2, 1, 4, 5)),
 ]:
     _Q = _rng.normal(size=_batch + (_n, _d_k))
     _K = _rng.normal(size=_batch + (_m, _d_k))
     _V = _rng.normal(size=_batch + (_m, _d_v))
     _mask = _random_mask(_rng, _mask_shape)
-    _out, _w = scaled_dot_product_attention(_Q, _K, _V, mask=_mask)
     _ref_out = _F.scaled_dot_product_attention(_torch.from_numpy(_Q), _torch.from_numpy(_K), _torch.from_numpy(_V),
                                                attn_mask=_torch.from_numpy(_mask)).numpy()
+    _ref_w = _reference_weights(_Q, _K, _mask)
+    _blocked = ~np.broadcast_to(_mask, _batch + (_n, _m))
+    _out, _w = scaled_dot_product_attention(_Q.copy(), _K.copy(), _V.copy(), mask=_mask.copy())
     assert np.shape(_out) == _batch + (_n, _d_v) and np.shape(_w) == _batch + (_n, _m)
-    assert np.allclose(_out, _ref_out, atol=1e-10), f"masked output differs from torch, mask shape {_mask_shape}"
-    assert np.allclose(_w, _reference_weights(_Q, _K, _mask), atol=1e-12)
-    assert np.all(np.asarray(_w)[~np.broadcast_to(_mask, np.shape(_w))] == 0.0), "blocked keys get weight 0"
-# a mask that allows everything changes nothing
+    assert np.allclose(_out, _ref_out, rtol=0, atol=1e-9), f"masked output differs from torch, mask shape {_mask_shape}"
+    assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9), f"masked weights differ, mask shape {_mask_shape}"
+    assert np.all(np.asarray(_w)[_blocked] == 0.0), "blocked keys get weight exactly 0"
+
+# A mask that allows everything changes nothing.
 _Q, _K, _V = _rng.normal(size=(2, 3, 4)), _rng.normal(size=(2, 5, 4)), _rng.normal(size=(2, 5, 3))
-_out_all, _w_all = scaled_dot_product_attention(_Q, _K, _V, mask=np.ones((3, 5), dtype=bool))
-_out_none, _w_none = scaled_dot_product_attention(_Q, _K, _V)
-assert np.allclose(_out_all, _out_none) and np.allclose(_w_all, _w_none)
+_out_all, _w_all = scaled_dot_product_attention(_Q.copy(), _K.copy(), _V.copy(), mask=np.ones((3, 5), dtype=bool))
+_out_none, _w_none = scaled_dot_product_attention(_Q.copy(), _K.copy(), _V.copy())
+assert np.allclose(_out_all, _out_none, rtol=0, atol=1e-9) and np.allclose(_w_all, _w_none, rtol=0, atol=1e-9)
+
+# Very negative allowed scores, and blocked keys with far larger scores than the allowed ones: a
+# blocked key still gets weight exactly 0 (a -1e9 or -1e30 fill, or a mask added to the scores,
+# fails here). With d_k = 4 and K = 2 I, the scores Q K^T / sqrt(d_k) are exactly the rows of Q.
+_S = np.array([[-1e30, -1e30, 0.0, 5.0],
+               [-1e4, -1e4 - 1.0, 3.0, 1e4],
+               [-1e30, 2.0, -1e4, 0.0],
+               [1e30, -3.0, -1e30, 7.0],
+               [-1e30, -2e30, -1e30, 1e30]])
+_allowed = np.array([[True, True, False, False],
+                     [True, True, False, False],
+                     [True, False, True, False],
+                     [False, True, False, True],
+                     [True, True, True, False]])
+_expected = np.array([[0.5, 0.5, 0.0, 0.0],
+                      [1 / (1 + np.exp(-1.0)), np.exp(-1.0) / (1 + np.exp(-1.0)), 0.0, 0.0],
+                      [0.0, 0.0, 1.0, 0.0],
+                      [0.0, np.exp(-10.0) / (1 + np.exp(-10.0)), 0.0, 1 / (1 + np.exp(-10.0))],
+                      [0.5, 0.0, 0.5, 0.0]])
+_V = _rng.normal(size=(4, 3))
+_expected_out = _expected @ _V
+_out, _w = scaled_dot_product_attention(_S.copy(), 2.0 * np.eye(4), _V.copy(), mask=_allowed.copy())
+assert np.all(np.isfinite(_w)) and np.all(np.isfinite(_out)), "very negative scores must not give inf or nan"
+assert np.all(np.asarray(_w)[~_allowed] == 0.0), \
+    "a blocked key must get weight exactly 0, even when the allowed scores are -1e4 or -1e30"
+assert np.allclose(_w, _expected, rtol=0, atol=1e-9), f"with very negative allowed scores expected\n{_expected}\ngot\n{_w}"
+assert np.allclose(_out, _expected_out, rtol=0, atol=1e-9)
+# the same rows, batched and in another order, with the (n, m) mask shared by both batch entries
+_Qb = np.stack([_S, _S[::-1]])
+_ref_w = _reference_weights(_Qb, 2.0 * np.eye(4), _allowed)
+_out, _w = scaled_dot_product_attention(_Qb.copy(), 2.0 * np.eye(4)[None].repeat(2, axis=0), _V[None].repeat(2, axis=0),
+                                        mask=_allowed.copy())
+assert np.all(np.asarray(_w)[:, ~_allowed] == 0.0), "a blocked key must get weight exactly 0"
+assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9) and np.allclose(_out, _ref_w @ _V, rtol=0, atol=1e-9)
+
+# The function must not modify its arguments.
+_Q, _K, _V = _rng.normal(size=(2, 3, 4)), _rng.normal(size=(2, 5, 4)), _rng.normal(size=(2, 5, 6))
+_mask = _random_mask(_rng, (2, 3, 5))
+_result, _changed = changed_arguments(scaled_dot_product_attention, _Q, _K, _V, _mask)
+assert not _changed, f"scaled_dot_product_attention must not modify Q, K, V or mask (changed: arguments {_changed})"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_scaled_dot_product_attention_against_torch", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -221,21 +286,22 @@ import torch.nn.functional as _F
 
 _rng = np.random.default_rng(303)
 for _batch, _n, _m, _d_k, _d_v in [((), 1, 1, 1, 1), ((), 4, 6, 3, 5), ((), 7, 3, 2, 9), ((3,), 5, 2, 8, 4),
-                                   ((1,), 6, 6, 16, 16), ((2, 3), 3, 7, 6, 2), ((4, 1), 2, 5, 3, 7)]:
+                                   ((1,), 6, 6, 16, 16), ((2, 3), 3, 7, 6, 2), ((4, 1), 2, 5, 3, 7),
+                                   ((2, 1, 2), 3, 4, 5, 2)]:
     _Q = _rng.normal(size=_batch + (_n, _d_k))
     _K = _rng.normal(size=_batch + (_m, _d_k))
     _V = _rng.normal(size=_batch + (_m, _d_v))
-    _out, _w = scaled_dot_product_attention(_Q, _K, _V)
     _ref_out = _F.scaled_dot_product_attention(_torch.from_numpy(_Q), _torch.from_numpy(_K),
                                                _torch.from_numpy(_V)).numpy()
     # the weights, written out independently of torch: softmax over the keys of the scaled scores
     _scores = np.einsum("...nd,...md->...nm", _Q, _K) / np.sqrt(_d_k)
     _e = np.exp(_scores - _scores.max(axis=-1, keepdims=True))
     _ref_w = _e / _e.sum(axis=-1, keepdims=True)
+    _out, _w = scaled_dot_product_attention(_Q.copy(), _K.copy(), _V.copy())
     assert np.shape(_out) == _batch + (_n, _d_v), f"output shape {np.shape(_out)} for batch {_batch}"
     assert np.shape(_w) == _batch + (_n, _m), f"weights shape {np.shape(_w)} for batch {_batch}"
-    assert np.allclose(_out, _ref_out, atol=1e-10), f"output differs from torch for batch {_batch}"
-    assert np.allclose(_w, _ref_w, atol=1e-12), f"weights differ from the softmax for batch {_batch}"
+    assert np.allclose(_out, _ref_out, rtol=0, atol=1e-9), f"output differs from torch for batch {_batch}"
+    assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9), f"weights differ from the softmax for batch {_batch}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_scaled_dot_product_attention_edge_cases", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -260,15 +326,29 @@ _rng = np.random.default_rng(404)
 _Q = _rng.normal(size=(2, 4, 8)) * np.array([0.1, 10.0, 100.0, 1000.0])[:, None]
 _K = 10.0 * _rng.normal(size=(2, 6, 8))
 _V = _rng.normal(size=(2, 6, 3))
-_out, _w = scaled_dot_product_attention(_Q, _K, _V)
-assert np.all(np.isfinite(_out)) and np.all(np.isfinite(_w)), "large scores must not give inf or nan"
-assert np.allclose(_w, _reference_weights(_Q, _K), atol=1e-9)
+_ref_w = _reference_weights(_Q, _K)
 _ref_out = _F.scaled_dot_product_attention(_torch.from_numpy(_Q), _torch.from_numpy(_K), _torch.from_numpy(_V)).numpy()
+_out, _w = scaled_dot_product_attention(_Q.copy(), _K.copy(), _V.copy())
+assert np.all(np.isfinite(_out)) and np.all(np.isfinite(_w)), "large scores must not give inf or nan"
+assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9)
 assert np.allclose(_out, _ref_out, atol=1e-8)
 _mask = _rng.random((4, 6)) < 0.6
 _mask[:, 0] = True
-_out, _w = scaled_dot_product_attention(_Q, _K, _V, mask=_mask)
-assert np.allclose(_w, _reference_weights(_Q, _K, _mask), atol=1e-9)
+_ref_w = _reference_weights(_Q, _K, _mask)
+_out, _w = scaled_dot_product_attention(_Q.copy(), _K.copy(), _V.copy(), mask=_mask.copy())
+assert np.all(np.isfinite(_out)) and np.all(np.isfinite(_w)), "large masked scores must not give inf or nan"
+assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9)
+
+# The maximum to subtract is the one over the allowed keys: in each row below, a blocked key's
+# score is thousands above every allowed one. (d_k = 4 and K = 2 I: the scores are the rows of Q.)
+_S = np.array([[1e4, 0.0, 1.0, -1.0], [-5e3, 5e3, -5e3 + 2.0, 3e3], [2e3, -2e3, 0.0, -2e3 + 1.0]])
+_allowed = np.array([[False, True, True, True], [True, False, True, False], [False, True, False, True]])
+_ref_w = _reference_weights(_S, 2.0 * np.eye(4), _allowed)
+_V = _rng.normal(size=(4, 2))
+_out, _w = scaled_dot_product_attention(_S.copy(), 2.0 * np.eye(4), _V.copy(), mask=_allowed.copy())
+assert np.all(np.isfinite(_out)) and np.all(np.isfinite(_w)), \
+    "subtract the maximum over the allowed keys: here a blocked key has the largest score"
+assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9) and np.allclose(_out, _ref_w @ _V, rtol=0, atol=1e-9)
 
 # Fully blocked rows: zero weights and zero output, no nan, no warning.
 _Q, _K, _V = _rng.normal(size=(2, 3, 4)), _rng.normal(size=(2, 5, 4)), _rng.normal(size=(2, 5, 6))
@@ -276,19 +356,21 @@ _mask = _rng.random((2, 3, 5)) < 0.5
 _mask[..., 2] = True
 _mask[0, 0, :] = False
 _mask[1, 2, :] = False
-_out, _w = scaled_dot_product_attention(_Q, _K, _V, mask=_mask)
+_ref_w = _reference_weights(_Q, _K, _mask)
+_ref_out = _ref_w @ _V
+_out, _w = scaled_dot_product_attention(_Q.copy(), _K.copy(), _V.copy(), mask=_mask.copy())
 assert np.all(np.isfinite(_out)) and np.all(np.isfinite(_w)), "a fully blocked row must not give nan"
 assert np.all(np.asarray(_w)[0, 0] == 0.0) and np.all(np.asarray(_w)[1, 2] == 0.0), "blocked row: zero weights"
 assert np.all(np.asarray(_out)[0, 0] == 0.0) and np.all(np.asarray(_out)[1, 2] == 0.0), "blocked row: zero output"
-_ref_w = _reference_weights(_Q, _K, _mask)
-assert np.allclose(_w, _ref_w, atol=1e-12) and np.allclose(_out, _ref_w @ _V, atol=1e-12)
+assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9) and np.allclose(_out, _ref_out, rtol=0, atol=1e-9)
 # the same through a shared (n, m) mask, unbatched and batched
 _shared = np.ones((3, 5), dtype=bool)
 _shared[1] = False
 for _Qb, _Kb, _Vb in [(_Q[0], _K[0], _V[0]), (_Q, _K, _V)]:
-    _out, _w = scaled_dot_product_attention(_Qb, _Kb, _Vb, mask=_shared)
     _ref_w = _reference_weights(_Qb, _Kb, _shared)
-    assert np.allclose(_w, _ref_w, atol=1e-12) and np.allclose(_out, _ref_w @ _Vb, atol=1e-12)
+    _ref_out = _ref_w @ _Vb
+    _out, _w = scaled_dot_product_attention(_Qb.copy(), _Kb.copy(), _Vb.copy(), mask=_shared.copy())
+    assert np.allclose(_w, _ref_w, rtol=0, atol=1e-9) and np.allclose(_out, _ref_out, rtol=0, atol=1e-9)
     assert np.all(np.asarray(_w)[..., 1, :] == 0.0) and np.all(np.asarray(_out)[..., 1, :] == 0.0)
 ### END HIDDEN TESTS
 
@@ -351,7 +433,9 @@ for _n in [1, 2, 5, 16, 33]:
 # 4. Concatenate the head outputs along the features, head 0 first, into an `(n, d_model)` array,
 #    and multiply it by $W_o$ from the right.
 # 5. `mask` is `None` or a boolean array that broadcasts to `(n, n)`, with `True` = may attend as
-#    in part 1; every head uses the same mask. (No test here blocks every key of a row.)
+#    in part 1; every head uses the same mask. A blocked pair gets weight exactly 0, as in part 1,
+#    however large or negative the scores are. (No test here blocks every key of a row.)
+# 6. Do not modify `X`, the weight matrices or `mask`.
 #
 # Return **only the output**, an array of shape `(n, d_model)`, not the attention weights.
 #
@@ -404,9 +488,10 @@ _expected = _weights @ (_X @ _W_v) @ _W_o
 assert np.allclose(multi_head_attention(_X, _W_q, _W_k, _W_v, _W_o, num_heads=1), _expected), \
     "with num_heads=1 the result should be softmax(X W_q (X W_k)^T / sqrt(d_model)) X W_v W_o"
 ### BEGIN HIDDEN TESTS
-# Two and three heads, against a loop over the heads written out here.
+# Two, three and four heads, against a loop over the heads written out here (computed before the
+# call, which gets copies).
 _rng = np.random.default_rng(66)
-for _n, _d_model, _num_heads in [(5, 4, 2), (3, 6, 3), (7, 8, 2)]:
+for _n, _d_model, _num_heads in [(5, 4, 2), (3, 6, 3), (7, 8, 2), (4, 4, 4), (6, 6, 2)]:
     _X = _rng.normal(size=(_n, _d_model))
     _W_q, _W_k, _W_v, _W_o = (_rng.normal(size=(_d_model, _d_model)) / np.sqrt(_d_model) for _ in range(4))
     _d_head = _d_model // _num_heads
@@ -417,7 +502,9 @@ for _n, _d_model, _num_heads in [(5, 4, 2), (3, 6, 3), (7, 8, 2)]:
         _a = np.exp(_s - _s.max(axis=1, keepdims=True))
         _heads.append(_a / _a.sum(axis=1, keepdims=True) @ (_X @ _W_v)[:, _cols])
     _expected = np.concatenate(_heads, axis=1) @ _W_o
-    assert np.allclose(multi_head_attention(_X, _W_q, _W_k, _W_v, _W_o, _num_heads), _expected, atol=1e-12)
+    _ours = multi_head_attention(_X.copy(), _W_q.copy(), _W_k.copy(), _W_v.copy(), _W_o.copy(), _num_heads)
+    assert np.allclose(_ours, _expected, rtol=0, atol=1e-9), \
+        f"differs from a loop over the heads for n={_n}, d_model={_d_model}, heads={_num_heads}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_multi_head_attention_against_torch", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -440,19 +527,22 @@ def _torch_self_attention(X, W_q, W_k, W_v, W_o, num_heads, blocked=None):
 
 
 _rng = np.random.default_rng(707)
-for _n, _d_model, _num_heads in [(1, 4, 1), (6, 4, 2), (5, 8, 1), (5, 8, 2), (9, 8, 4), (4, 12, 4), (7, 16, 4)]:
+for _n, _d_model, _num_heads in [(1, 4, 1), (6, 4, 2), (5, 8, 1), (5, 8, 2), (9, 8, 4), (4, 12, 4), (7, 16, 4),
+                                 (3, 4, 4)]:
     _X = _rng.normal(size=(_n, _d_model))
     _W_q, _W_k, _W_v, _W_o = (_rng.normal(size=(_d_model, _d_model)) / np.sqrt(_d_model) for _ in range(4))
-    _ours = multi_head_attention(_X, _W_q, _W_k, _W_v, _W_o, _num_heads)
     _ref = _torch_self_attention(_X, _W_q, _W_k, _W_v, _W_o, _num_heads)
+    _ours = multi_head_attention(_X.copy(), _W_q.copy(), _W_k.copy(), _W_v.copy(), _W_o.copy(), _num_heads)
     assert np.shape(_ours) == (_n, _d_model)
-    assert np.allclose(_ours, _ref, atol=1e-10), f"differs from torch for n={_n}, d_model={_d_model}, heads={_num_heads}"
+    assert np.allclose(_ours, _ref, rtol=0, atol=1e-9), \
+        f"differs from torch for n={_n}, d_model={_d_model}, heads={_num_heads}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_multi_head_attention_causal_mask", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests run in this cell when your work is graded.
 ### BEGIN HIDDEN TESTS
 import torch as _torch
+from r2a.checks import changed_arguments
 
 
 def _torch_self_attention(X, W_q, W_k, W_v, W_o, num_heads, blocked=None):
@@ -468,19 +558,76 @@ def _torch_self_attention(X, W_q, W_k, W_v, W_o, num_heads, blocked=None):
     return out[0].numpy()
 
 
+def _loop_reference(X, W_q, W_k, W_v, W_o, num_heads, mask):
+    """The heads one by one, blocked scores at -inf, written out here."""
+    n, d_model = X.shape
+    d_head = d_model // num_heads
+    allowed = np.broadcast_to(mask, (n, n))
+    heads = []
+    for h in range(num_heads):
+        cols = slice(h * d_head, (h + 1) * d_head)
+        s = np.where(allowed, (X @ W_q)[:, cols] @ (X @ W_k)[:, cols].T / np.sqrt(d_head), -np.inf)
+        a = np.exp(s - s.max(axis=1, keepdims=True))
+        heads.append(a / a.sum(axis=1, keepdims=True) @ (X @ W_v)[:, cols])
+    return np.concatenate(heads, axis=1) @ W_o
+
+
+def _random_mask(rng, shape):
+    """A random boolean mask in which every row allows at least one key."""
+    mask = rng.random(shape) < 0.5
+    mask[np.arange(shape[0]), rng.integers(0, shape[1], size=shape[0])] = True
+    return mask
+
+
+# Every reference is computed before the call, and the call gets copies.
 _rng = np.random.default_rng(808)
 for _n, _d_model, _num_heads in [(1, 4, 2), (6, 4, 2), (5, 8, 1), (9, 8, 4), (4, 12, 4), (7, 6, 2)]:
     _X = _rng.normal(size=(_n, _d_model))
     _W_q, _W_k, _W_v, _W_o = (_rng.normal(size=(_d_model, _d_model)) / np.sqrt(_d_model) for _ in range(4))
     _may_attend = np.tril(np.ones((_n, _n), dtype=bool))  # built here, not with the student's causal_mask
-    _ours = multi_head_attention(_X, _W_q, _W_k, _W_v, _W_o, _num_heads, mask=_may_attend)
     _ref = _torch_self_attention(_X, _W_q, _W_k, _W_v, _W_o, _num_heads, blocked=~_may_attend)
-    assert np.allclose(_ours, _ref, atol=1e-10), f"causal: differs from torch for n={_n}, heads={_num_heads}"
+    _ours = multi_head_attention(_X.copy(), _W_q.copy(), _W_k.copy(), _W_v.copy(), _W_o.copy(), _num_heads,
+                                 mask=_may_attend.copy())
+    assert np.allclose(_ours, _ref, rtol=0, atol=1e-9), f"causal: differs from torch for n={_n}, heads={_num_heads}"
     # causality itself: changing the last position must not change any earlier output
     _X2 = _X.copy()
     _X2[-1] += 1.0
-    _ours2 = multi_head_attention(_X2, _W_q, _W_k, _W_v, _W_o, _num_heads, mask=_may_attend)
-    assert np.allclose(_ours[:-1], _ours2[:-1], atol=1e-12), "an earlier position saw a later one"
+    _ours2 = multi_head_attention(_X2, _W_q.copy(), _W_k.copy(), _W_v.copy(), _W_o.copy(), _num_heads,
+                                  mask=_may_attend.copy())
+    assert np.allclose(_ours[:-1], _ours2[:-1], rtol=0, atol=1e-9), "an earlier position saw a later one"
+
+# Other masks that broadcast to (n, n): a random (n, n) one and a (1, n) one shared by every query.
+for _n, _d_model, _num_heads, _mask_shape in [(6, 4, 2, (6, 6)), (5, 6, 3, (5, 5)), (7, 8, 2, (1, 7)),
+                                              (4, 4, 1, (1, 4))]:
+    _X = _rng.normal(size=(_n, _d_model))
+    _W_q, _W_k, _W_v, _W_o = (_rng.normal(size=(_d_model, _d_model)) / np.sqrt(_d_model) for _ in range(4))
+    _mask = _random_mask(_rng, _mask_shape)
+    _ref = _torch_self_attention(_X, _W_q, _W_k, _W_v, _W_o, _num_heads,
+                                 blocked=np.broadcast_to(~_mask, (_n, _n)).copy())
+    _ours = multi_head_attention(_X.copy(), _W_q.copy(), _W_k.copy(), _W_v.copy(), _W_o.copy(), _num_heads,
+                                 mask=_mask.copy())
+    assert np.allclose(_ours, _ref, rtol=0, atol=1e-9), f"differs from torch with a mask of shape {_mask_shape}"
+
+# Scores of about +-1e30: a blocked pair still gets weight exactly 0 (a -1e9 fill, or a mask added
+# to the scores, lets it through). Each row's weights are then one-hot on its largest allowed score.
+for _n, _d_model, _num_heads in [(5, 4, 1), (6, 4, 2), (6, 8, 4)]:
+    _X = _rng.normal(size=(_n, _d_model))
+    _W_q, _W_k = (1e15 * _rng.normal(size=(_d_model, _d_model)) for _ in range(2))
+    _W_v, _W_o = (_rng.normal(size=(_d_model, _d_model)) / np.sqrt(_d_model) for _ in range(2))
+    _may_attend = np.tril(np.ones((_n, _n), dtype=bool))
+    _ref = _loop_reference(_X, _W_q, _W_k, _W_v, _W_o, _num_heads, _may_attend)
+    _ours = multi_head_attention(_X.copy(), _W_q.copy(), _W_k.copy(), _W_v.copy(), _W_o.copy(), _num_heads,
+                                 mask=_may_attend.copy())
+    assert np.all(np.isfinite(_ours)), "scores of 1e30 must not give inf or nan"
+    assert np.allclose(_ours, _ref, rtol=0, atol=1e-9), \
+        f"with scores of about 1e30 a blocked pair must still get weight exactly 0 (n={_n}, heads={_num_heads})"
+
+# The function must not modify its arguments.
+_X = _rng.normal(size=(5, 8))
+_W_q, _W_k, _W_v, _W_o = (_rng.normal(size=(8, 8)) / np.sqrt(8) for _ in range(4))
+_mask = np.tril(np.ones((5, 5), dtype=bool))
+_result, _changed = changed_arguments(multi_head_attention, _X, _W_q, _W_k, _W_v, _W_o, 2, _mask)
+assert not _changed, f"multi_head_attention must not modify X, the weights or mask (changed: arguments {_changed})"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "positional_encoding_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -538,7 +685,7 @@ for _n, _d in [(1, 2), (7, 4), (50, 16), (128, 64), (20, 10)]:
             _ref[_pos, 2 * _i + 1] = np.cos(_pos / 10000 ** (2 * _i / _d))
     _pe = positional_encoding(_n, _d)
     assert np.shape(_pe) == (_n, _d)
-    assert np.allclose(_pe, _ref, atol=1e-9), f"differs from the formula for n={_n}, d={_d}"
+    assert np.allclose(_pe, _ref, rtol=0, atol=1e-9), f"differs from the formula for n={_n}, d={_d}"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_positional_encoding_odd_d", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -553,8 +700,89 @@ for _n, _d in [(4, 5), (6, 1), (9, 3), (30, 7), (12, 15)]:
             _ref[_pos, _col] = np.sin(_pos * _freq) if _col % 2 == 0 else np.cos(_pos * _freq)
     _pe = positional_encoding(_n, _d)
     assert np.shape(_pe) == (_n, _d)
-    assert np.allclose(_pe, _ref, atol=1e-9), f"differs from the formula for odd d={_d}"
-    assert np.allclose(_pe[:, -1], np.sin(np.arange(_n) / 10000 ** ((_d - 1) / _d))), "odd d: last column is a sine"
+    assert np.allclose(_pe, _ref, rtol=0, atol=1e-9), f"differs from the formula for odd d={_d}"
+    assert np.allclose(_pe[:, -1], np.sin(np.arange(_n) / 10000 ** ((_d - 1) / _d)), rtol=0, atol=1e-9), \
+        "odd d: the last column is a sine"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "allowed_pairs_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 5 — Count before you compute: a sliding-window mask (3 points)
+#
+# A causal mask still lets about half of the $n^2$ (query, key) pairs through, so attention stays
+# quadratic in $n$. Many models for long sequences also restrict each position to a **window** of
+# the $w$ most recent positions, itself included: position $i$ may attend to position $j$ exactly
+# when $0 \le i - j < w$.
+#
+# How many pairs does such a mask allow? Work it out on paper before you write any code: count
+# the keys that row $i$ may attend to (it is not the same number for every row), then add up the
+# rows. A short formula comes out, with one case distinction.
+#
+# Implement `allowed_pairs(n, w=None)`: return the number of `True` entries of that $(n, n)$
+# mask, as an exact integer (a Python `int` or a numpy integer, not a float).
+#
+# * `w=None` means no window: return the number of `True` entries of `causal_mask(n)` from part 2.
+# * `n` and `w` are integers $\ge 1$, and `w` may be smaller than `n`, equal to it or larger (a
+#   window at least as long as the sequence blocks nothing beyond the causal mask).
+# * The tests use `n` and `w` up to $10^9$, far too large to build the mask or to loop over the
+#   rows in the time a test has: return the formula you derived. Compute it with integers (`//`,
+#   not `/`): above $2^{53}$ a float cannot hold every integer exactly.
+
+# %% nbgrader={"grade": false, "grade_id": "allowed_pairs", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def allowed_pairs(n, w=None):
+    """Number of (i, j) with 0 <= i - j < w among n positions (w=None: no window, the causal mask)."""
+    ### BEGIN SOLUTION
+    if w is None:
+        w = n
+    # Row i allows min(i + 1, w) keys: 1, 2, ..., w while the window is still filling, then w.
+    ramp = min(n, w)
+    return ramp * (ramp + 1) // 2 + (n - ramp) * w
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_allowed_pairs_small", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+_count = allowed_pairs(4)
+assert isinstance(_count, (int, np.integer)) and not isinstance(_count, (bool, np.bool_)), \
+    f"return an integer (compute with //, not /), got {type(_count).__name__}"
+assert _count == 10, f"causal_mask(4) has 10 True entries, got {_count}"
+# a window of 2 among 5 positions, the mask built here
+_i = np.arange(5)
+_expected = int(np.sum((_i[:, None] - _i[None, :] >= 0) & (_i[:, None] - _i[None, :] < 2)))
+assert allowed_pairs(5, 2) == _expected, f"allowed_pairs(5, 2) should be {_expected}, got {allowed_pairs(5, 2)}"
+
+# %% nbgrader={"grade": true, "grade_id": "test_allowed_pairs_against_masks", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests run in this cell when your work is graded.
+### BEGIN HIDDEN TESTS
+# Every small size, the window shorter than, as long as and longer than the sequence: the count
+# against the mask itself, built here.
+for _n in range(1, 13):
+    _i = np.arange(_n)
+    _lag = _i[:, None] - _i[None, :]  # i - j
+    for _w in [None] + list(range(1, 16)):
+        _mask = (_lag >= 0) & (_lag < (_n if _w is None else _w))
+        _count = allowed_pairs(_n) if _w is None else allowed_pairs(_n, _w)
+        assert isinstance(_count, (int, np.integer)) and not isinstance(_count, (bool, np.bool_)), \
+            "return an integer"
+        assert _count == int(_mask.sum()), \
+            f"allowed_pairs({_n}, {_w}) should be {int(_mask.sum())}, the True entries of the mask; got {_count}"
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "test_allowed_pairs_large", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests run in this cell when your work is graded.
+### BEGIN HIDDEN TESTS
+def _pairs(n, w):
+    """Rows 0 .. n-1 allow 1, 2, ..., min(n, w) keys, then w each."""
+    ramp = min(n, w)
+    return ramp * (ramp + 1) // 2 + (n - ramp) * w
+
+
+_big = 10 ** 9
+for _n, _w in [(_big, None), (_big, _big), (_big, _big - 1), (_big - 1, _big), (_big, 1), (_big, 2),
+               (_big, 4096), (1, _big), (2, _big), (123456789, 1000), (_big - 7, 987654321), (3 ** 18, 2 ** 20)]:
+    _expected = _pairs(_n, _n if _w is None else _w)
+    _count = allowed_pairs(_n) if _w is None else allowed_pairs(_n, _w)
+    assert isinstance(_count, (int, np.integer)) and not isinstance(_count, (bool, np.bool_)), \
+        "return an exact integer (compute with //, not /)"
+    assert int(_count) == _expected, f"allowed_pairs({_n}, {_w}) should be {_expected}, got {_count}"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "q3_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -595,42 +823,56 @@ assert answer_q3 == "D"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "free_response_distant_dependencies", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": true}
-# ## 5 — Written: linking two distant tokens (4 points, graded by hand)
+# ## 6 — Written: linking two distant tokens (4 points, graded by hand)
 #
 # Take a sequence of length $n$ and two tokens far apart in it, at positions $i < j$, where the
 # representation computed at $j$ should depend on the token at $i$.
 #
-# In five to ten sentences: **how does self-attention reduce the structural complexity of
-# establishing this dependency, compared with a recurrent layer (an LSTM, say)? And what does it
-# pay for the shortcut?** Compare the route from $i$ to $j$ in each architecture and what happens
-# to a gradient along it; refer to the functions you wrote above where they help. Write your
-# answer in the cell below this one.
+# In five to ten sentences, explain **how self-attention shortens the route of this dependency
+# compared with a recurrent layer (an LSTM, say), and what it pays for the shortcut.** Cover these
+# four questions; each earns one point.
+#
+# 1. **The route.** How does the token at $i$ reach the representation at $j$ in a recurrent
+#    layer, and how in a self-attention layer? Describe both.
+# 2. **The gradient.** How many steps does that route take in each layer, as a function of the
+#    distance $j - i$, and what does that mean for the gradient of $j$'s output with respect to
+#    the token at $i$?
+# 3. **The price in computation.** What must a self-attention layer compute to have this shortcut
+#    for every pair of positions, and how does its cost grow with $n$, compared with the recurrent
+#    layer's?
+# 4. **The price in order.** What does a recurrent layer know for free about where $i$ and $j$
+#    sit in the sequence that self-attention does not, and how is that given back to it?
+#
+# Refer to the functions you wrote above where they help. Write your answer in the cell below
+# this one.
 #
 # ### BEGIN MARK SCHEME
-# **Rubric (4 points).** Award each point independently; accept any wording that shows the idea.
+# **Rubric (4 points, one per question of the prompt).** Award each point independently; accept
+# any wording that shows the idea. Where a point lists two things, both are needed.
 #
-# 1. **Direct query–key comparison (1 pt).** In self-attention, position $j$'s query is compared
-#    with position $i$'s key in a single score $q_j \cdot k_i / \sqrt{d_k}$, and $i$'s value enters
-#    $j$'s output through one softmax-weighted sum, in the same layer, whatever $|i - j|$ is. In a
-#    recurrent layer the token at $i$ reaches $j$ only by being carried through every hidden state
-#    in between, each step overwriting part of a fixed-size state.
-# 2. **Path length and gradients (1 pt).** The path is $O(1)$ steps for attention against
-#    $|i - j|$, i.e. $O(n)$, for recurrence. Consequently the gradient of $j$'s output with respect
-#    to token $i$ passes through a fixed number of operations instead of a product of $|i - j|$ step
-#    Jacobians (like $\operatorname{diag}(1 - h^2) W_h$ in Assignment 1), which tends to vanish or
-#    explode with distance; gates (LSTM) only slow that decay down. Mentioning that all pairs are
-#    computed at once, $O(1)$ sequential operations against $O(n)$, is welcome but does not replace
-#    the gradient argument.
-# 3. **Cost: $n^2$ pairs (1 pt).** The shortcut exists because every pair of positions is scored:
-#    $n^2$ scores per head and layer, $O(n^2 d)$ time and $O(n^2)$ memory for the weights, against
-#    the recurrent layer's $O(n d^2)$, linear in $n$. For long sequences (large $n$ relative to
-#    $d$) this quadratic cost dominates. Any correct statement of the quadratic cost in $n$ earns
-#    the point.
-# 4. **Order must be added (1 pt).** Attention by itself ignores position: permuting the inputs
-#    permutes the outputs, so the distance and order that recurrence builds in for free must be
-#    supplied, e.g. by positional encodings added to the inputs (part 4) and, for direction, a
-#    causal mask (part 2). Also accept: a short path makes the dependency *learnable*, not
-#    learned; the queries and keys still have to be trained to match.
+# 1. **The route, in both layers (1 pt; both are needed).** In self-attention, position $j$'s
+#    query is compared with position $i$'s key in a single score $q_j \cdot k_i / \sqrt{d_k}$, and
+#    $i$'s value enters $j$'s output through one softmax-weighted sum, in the same layer, whatever
+#    $|i - j|$ is. In a recurrent layer the token at $i$ reaches $j$ only by being carried through
+#    every hidden state in between, each step overwriting part of a fixed-size state. An answer
+#    that describes only one of the two routes does not earn the point.
+# 2. **Path length and what it does to the gradient (1 pt; both are needed).** The route has
+#    $O(1)$ steps in attention, whatever the distance, against $j - i$ steps, up to $O(n)$, in the
+#    recurrent layer; *and* so the gradient of $j$'s output with respect to token $i$ passes through
+#    a fixed number of operations in attention, instead of a product of $j - i$ step Jacobians (like
+#    $\operatorname{diag}(1 - h^2) W_h$ in Assignment 1), which tends to vanish or explode with the
+#    distance; gates (LSTM) only slow that decay down. Mentioning that all pairs are computed at
+#    once, $O(1)$ sequential operations against $O(n)$, is welcome but does not replace either part.
+# 3. **Cost quadratic in $n$, against linear (1 pt; both are needed).** The shortcut exists because
+#    every pair of positions is scored: $n^2$ scores per head and layer, $O(n^2 d)$ time (or
+#    $O(n^2)$ memory for the weights) that grows quadratically in $n$; *and* the recurrent layer's
+#    cost, $O(n d^2)$, grows only linearly in $n$. Either time or memory may be the quadratic
+#    quantity named.
+# 4. **Order must be added back (1 pt; both are needed).** Attention by itself ignores position:
+#    permuting the inputs permutes the outputs, so it does not know which token comes first or how
+#    far apart $i$ and $j$ are, which recurrence builds in by processing the tokens in order; *and*
+#    a remedy: positional encodings added to the inputs (part 4), and, for direction, a causal mask
+#    (part 2). Either remedy earns this half.
 #
 # *Model answer.* In a recurrent layer, the token at position $i$ can only influence position $j$
 # by surviving $j - i$ successive updates of a fixed-size hidden state, so the path between them
@@ -641,10 +883,11 @@ assert answer_q3 == "D"
 # $j$'s output through one weighted sum: the path has constant length, whatever the distance, and
 # the gradient from $j$ back to $i$ crosses a fixed number of operations. Every pair is handled at
 # the same time, so the layer also needs no sequential steps over positions. The price is that all
-# $n^2$ pairs must be scored, which costs $O(n^2 d)$ time and $O(n^2)$ memory per layer, against
-# $O(n d^2)$ for recurrence, and becomes the bottleneck for long sequences. And because attention
-# treats its inputs as an unordered set, the order that recurrence had built in must be added
-# back, with positional encodings, and with a causal mask when the model may not look ahead.
+# $n^2$ pairs must be scored, which costs $O(n^2 d)$ time and $O(n^2)$ memory per layer, quadratic
+# in $n$, against $O(n d^2)$ for recurrence, linear in $n$, and becomes the bottleneck for long
+# sequences. And because attention treats its inputs as an unordered set, the order that
+# recurrence had built in must be added back, with positional encodings, and with a causal mask
+# when the model may not look ahead.
 # ### END MARK SCHEME
 
 # %% [markdown]

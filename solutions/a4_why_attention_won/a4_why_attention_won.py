@@ -20,10 +20,11 @@
 #
 # * Part A (questions 1 to 4): describe both layers as dependency graphs and compute, for any
 #   graph, how many sequential steps it needs and how far apart two positions are.
-# * Part B (questions 5 to 7): count the floating-point operations of each layer and find the
-#   sequence length at which self-attention becomes the more expensive of the two.
+# * Part B (questions 5 to 8): count the floating-point operations of each layer, find the
+#   sequence length at which self-attention becomes the more expensive of the two, then predict
+#   that length on paper for other recurrent layers.
 # * Part C: time both layers on your own machine and compare the slopes with your counts.
-# * Part D (question 8): write the conclusion, backed by what you measured.
+# * Part D (question 9): write the conclusion, backed by what you measured.
 #
 # **Before you start:** Lecture 1 (*Sequences and recurrence*), Lecture 2 (*Vanishing and
 # exploding gradients*), Lecture 5 (*Self-attention*) and Lecture 6 (*Why attention replaced
@@ -52,8 +53,10 @@
 # in the instructor version, in `solutions/a4_why_attention_won/`, once you have written your own.
 #
 # Use plain Python and numpy only in your answers. Do not change the function names or
-# signatures, and do not edit or delete the test cells. The timing experiment of Part C earns no
-# points by itself, but it must run, and Part D asks for its numbers.
+# signatures, and do not edit or delete the test cells. Your functions must not modify the
+# arguments they are given (a graph, in Part A): later cells pass the same objects to other
+# functions. The timing experiment of Part C earns no points by itself, but it must run, and
+# Part D asks for its numbers.
 #
 # | part | what | points |
 # |---|---|---|
@@ -64,9 +67,10 @@
 # | 5 | `rnn_layer_flops` | 2 |
 # | 6 | `self_attention_layer_flops` | 2 |
 # | 7 | `crossover_length` | 2 |
+# | 8 | `predicted_crossover_length` | 2 |
 # | C | timing experiment (not graded, must run) | 0 |
-# | 8 | written: why attention won (graded by hand) | 5 |
-# | | **total** | **19** |
+# | 9 | written: why attention won (graded by hand) | 5 |
+# | | **total** | **21** |
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import time
@@ -231,7 +235,9 @@ for _n in (1, 6, 40):
 # * node names can be any hashable values (tuples, strings, numbers);
 # * keys can come in any order: a node may be listed before its parents;
 # * the graph may have several unconnected pieces;
-# * a graph whose nodes are all inputs has critical path 0.
+# * a graph whose nodes are all inputs has critical path 0;
+# * do not modify the graph: leave its keys and values as they are (later cells pass the same
+#   graph to `shortest_path_length`).
 #
 # It must handle graphs of **several thousand nodes**. Python stops a recursion about 1000 calls
 # deep, so a recursive function that follows a chain of 3000 states fails; and recomputing a
@@ -279,12 +285,16 @@ _diamond = {"a": (), "b": ("a",), "c": ("b",), "d": ("c", "a")}
 assert critical_path_length(_diamond) == 3, "longest path, not shortest"
 _two_arms = {"s": (), "short": ("s",), "long1": ("s",), "long2": ("long1",), "t": ("short", "long2")}
 assert critical_path_length(_two_arms) == 3
-# two unconnected pieces: the deeper one counts
+# unconnected pieces: the deepest one counts, wherever it is listed
 _pieces = {"p": (), "q": ("p",), 1: (), 2: (1,), 3: (2,), 4: (3,)}
-assert critical_path_length(_pieces) == 3
+assert critical_path_length(_pieces) == 3, "two unconnected pieces: the deeper one counts"
+_pieces = {4: (3,), 3: (2,), 2: (1,), 1: (), "p": (), "q": ("p",), ("lone", 0): ()}
+assert critical_path_length(_pieces) == 3, "three unconnected pieces, the deepest listed first"
 assert critical_path_length({"alone": ()}) == 0
-# numbers as names
+assert critical_path_length({"a": (), "b": (), "c": (), "d": ()}) == 0, "inputs only, no edges: 0"
+# numbers, tuples and frozensets as names
 assert critical_path_length({0: (), 1: (0,), 2: (0, 1), 3: (2,)}) == 3
+assert critical_path_length({frozenset({1}): (), (2, "b"): (frozenset({1}),), 7.5: ((2, "b"),)}) == 2
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_critical_path_length_any_order", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -315,6 +325,8 @@ def _reference_critical_path(graph):
     return max(depth.values())
 
 
+from r2a.checks import changed_arguments
+
 # children listed before their parents: one pass in the given order is not enough
 assert critical_path_length({"c": ("b",), "b": ("a",), "a": ()}) == 2
 _rng = np.random.default_rng(20240)
@@ -326,7 +338,8 @@ for _trial in range(25):
     for _i in _rng.permutation(_size):  # keys in random order, parents earlier in a hidden order
         _graph[_names[_i]] = tuple(_names[_j] for _j in range(_i) if _rng.random() < _density)
     _expected = _reference_critical_path(_graph)
-    _got = critical_path_length(_graph)
+    _got, _changed = changed_arguments(critical_path_length, _graph)  # your function gets a copy
+    assert not _changed, "critical_path_length must not modify the graph it is given"
     assert _got == _expected, f"random DAG with {_size} nodes: expected {_expected}, got {_got}"
 ### END HIDDEN TESTS
 
@@ -347,6 +360,14 @@ _inputs = tuple(("x", _i) for _i in range(1, _n + 1))
 _attention = {("y", _t): _inputs for _t in range(1, _n + 1)}
 _attention.update({_x: () for _x in _inputs})
 assert critical_path_length(_attention) == 1
+# 1000 diamonds in a row (3001 nodes): every diamond doubles the number of paths, so a depth is
+# computed once or the count never ends; the longest path has 2 edges per diamond
+_ladder = {("a", 0): ()}
+for _k in range(1, 1001):
+    _ladder[("b", _k)] = (("a", _k - 1),)
+    _ladder[("c", _k)] = (("a", _k - 1),)
+    _ladder[("a", _k)] = (("c", _k), ("b", _k))
+assert critical_path_length(_ladder) == 2000, "1000 diamonds in a row: 2000 sequential steps"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "shortest_path_length_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -362,7 +383,10 @@ assert critical_path_length(_attention) == 1
 # * return the fewest edges on a directed path from `source` to `target`;
 # * return `0` when `source == target`;
 # * return `None` when there is no such path, that is, when `target` does not depend on `source`
-#   (for example from $h_2$ back to $x_1$, or between two outputs of the self-attention layer).
+#   (for example from $h_2$ back to $x_1$, or between two outputs of the self-attention layer);
+# * as in part 3, node names can be any hashable values, keys can come in any order, the graph
+#   may have several unconnected pieces, and it may have several thousand nodes;
+# * do not modify the graph: leave its keys and values as they are.
 #
 # The dict gives each node's *parents*, but the path runs from parents to children: build the
 # children first, or search backwards from the target along the parents. A breadth-first search
@@ -393,43 +417,68 @@ def shortest_path_length(graph, source, target):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_shortest_path_length_layers", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+from copy import deepcopy
+
 _rnn_2 = {("h", 0): (), ("x", 1): (), ("x", 2): (),
           ("h", 1): (("h", 0), ("x", 1)), ("h", 2): (("h", 1), ("x", 2))}
-assert shortest_path_length(_rnn_2, ("x", 1), ("h", 2)) == 2, "x_1 -> h_1 -> h_2 is 2 edges"
-assert shortest_path_length(_rnn_2, ("x", 2), ("h", 2)) == 1
-assert shortest_path_length(_rnn_2, ("h", 1), ("h", 1)) == 0, "from a node to itself: 0 edges"
-assert shortest_path_length(_rnn_2, ("h", 2), ("x", 1)) is None, "x_1 does not depend on h_2: None"
+# each call gets a fresh copy of the graph
+assert shortest_path_length(deepcopy(_rnn_2), ("x", 1), ("h", 2)) == 2, "x_1 -> h_1 -> h_2 is 2 edges"
+assert shortest_path_length(deepcopy(_rnn_2), ("x", 2), ("h", 2)) == 1
+assert shortest_path_length(deepcopy(_rnn_2), ("h", 1), ("h", 1)) == 0, "from a node to itself: 0 edges"
+assert shortest_path_length(deepcopy(_rnn_2), ("h", 2), ("x", 1)) is None, "x_1 does not depend on h_2: None"
 ### BEGIN HIDDEN TESTS
 _n = 60
 _chain = {("h", 0): ()}
 for _t in range(1, _n + 1):
     _chain[("x", _t)] = ()
     _chain[("h", _t)] = (("h", _t - 1), ("x", _t))
-assert shortest_path_length(_chain, ("x", 1), ("h", _n)) == _n
-assert shortest_path_length(_chain, ("h", 0), ("h", _n)) == _n
-assert shortest_path_length(_chain, ("x", 17), ("h", 20)) == 4
-assert shortest_path_length(_chain, ("h", _n), ("x", 1)) is None
-assert shortest_path_length(_chain, ("x", 2), ("h", 1)) is None, "h_1 is computed before x_2 is read"
-assert shortest_path_length(_chain, ("x", 1), ("x", 2)) is None
+assert shortest_path_length(deepcopy(_chain), ("x", 1), ("h", _n)) == _n
+assert shortest_path_length(deepcopy(_chain), ("h", 0), ("h", _n)) == _n
+assert shortest_path_length(deepcopy(_chain), ("x", 17), ("h", 20)) == 4
+assert shortest_path_length(deepcopy(_chain), ("h", _n), ("x", 1)) is None
+assert shortest_path_length(deepcopy(_chain), ("x", 2), ("h", 1)) is None, "h_1 is computed before x_2 is read"
+assert shortest_path_length(deepcopy(_chain), ("x", 1), ("x", 2)) is None
+assert shortest_path_length(deepcopy(_chain), ("x", 1), ("x", 1)) == 0, "an input to itself: 0 edges"
+assert shortest_path_length(deepcopy(_chain), ("h", _n), ("h", _n)) == 0, "the last state to itself: 0 edges"
 _inputs = tuple(("x", _i) for _i in range(1, 6))
 _attention = {**{_x: () for _x in _inputs}, **{("y", _t): _inputs for _t in range(1, 6)}}
-assert shortest_path_length(_attention, ("x", 1), ("y", 5)) == 1
-assert shortest_path_length(_attention, ("x", 5), ("y", 1)) == 1
-assert shortest_path_length(_attention, ("y", 1), ("y", 2)) is None, "outputs do not read each other"
-assert shortest_path_length(_attention, ("y", 3), ("x", 3)) is None
+assert shortest_path_length(deepcopy(_attention), ("x", 1), ("y", 5)) == 1
+assert shortest_path_length(deepcopy(_attention), ("x", 5), ("y", 1)) == 1
+assert shortest_path_length(deepcopy(_attention), ("y", 1), ("y", 2)) is None, "outputs do not read each other"
+assert shortest_path_length(deepcopy(_attention), ("y", 3), ("x", 3)) is None
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_shortest_path_length_any_graph", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests run in this cell when your work is graded.
 ### BEGIN HIDDEN TESTS
+from copy import deepcopy
+
+from r2a.checks import changed_arguments
+
 # the long way round is listed first: a depth-first search finds 4 edges, the shortest path has 1
 _detour = {"s": (), "a": ("s",), "b": ("a",), "c": ("b",), "t": ("c", "s")}
-assert shortest_path_length(_detour, "s", "t") == 1
-assert shortest_path_length(_detour, "a", "t") == 3
-assert shortest_path_length(_detour, "t", "s") is None
+assert shortest_path_length(deepcopy(_detour), "s", "t") == 1
+assert shortest_path_length(deepcopy(_detour), "a", "t") == 3
+assert shortest_path_length(deepcopy(_detour), "t", "s") is None
+# children listed before their parents, names of several types
+_backwards = {(3, "c"): (frozenset({2}),), frozenset({2}): ("one",), "one": (0,), 0: ()}
+assert shortest_path_length(deepcopy(_backwards), 0, (3, "c")) == 3
+assert shortest_path_length(deepcopy(_backwards), frozenset({2}), frozenset({2})) == 0
 # unconnected pieces
-_pieces = {"p": (), "q": ("p",), 1: (), 2: (1,)}
-assert shortest_path_length(_pieces, "p", 2) is None and shortest_path_length(_pieces, 1, 2) == 1
+_pieces = {"p": (), "q": ("p",), 1: (), 2: (1,), "lone": ()}
+assert shortest_path_length(deepcopy(_pieces), "p", 2) is None
+assert shortest_path_length(deepcopy(_pieces), 1, 2) == 1
+assert shortest_path_length(deepcopy(_pieces), "lone", "q") is None
+assert shortest_path_length(deepcopy(_pieces), "lone", "lone") == 0
+# several thousand nodes: a recurrent layer with n = 3000, keys from the last state back
+_n = 3000
+_chain = {}
+for _t in range(_n, 0, -1):
+    _chain[("h", _t)] = (("h", _t - 1), ("x", _t))
+    _chain[("x", _t)] = ()
+_chain[("h", 0)] = ()
+assert shortest_path_length(deepcopy(_chain), ("x", 1), ("h", _n)) == _n, "x_1 -> h_3000 is 3000 edges"
+assert shortest_path_length(deepcopy(_chain), ("h", _n), ("h", 0)) is None
 
 
 def _reference_distance(graph, source, target):
@@ -458,7 +507,9 @@ for _trial in range(20):
         _graph[_names[_i]] = tuple(_names[_j] for _j in range(_i) if _rng.random() < _density)
     for _pair in range(8):
         _a, _b = (_names[int(_k)] for _k in _rng.integers(0, _size, size=2))
-        _expected, _got = _reference_distance(_graph, _a, _b), shortest_path_length(_graph, _a, _b)
+        _expected = _reference_distance(_graph, _a, _b)
+        _got, _changed = changed_arguments(shortest_path_length, _graph, _a, _b)  # your function gets a copy
+        assert not _changed, "shortest_path_length must not modify the graph it is given"
         assert _got == _expected, f"{_a} -> {_b}: expected {_expected}, got {_got}"
 ### END HIDDEN TESTS
 
@@ -522,9 +573,11 @@ show_graph_numbers()
 # %% [markdown] nbgrader={"grade": false, "grade_id": "rnn_layer_flops_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 5 — The recurrent layer's FLOPs (2 points)
 #
-# Implement `rnn_layer_flops(n, d)`: the FLOPs of the LSTM layer above over $n$ steps, as a number.
-# The tests check how your count grows with $n$ and with $d$ and that it has the right size; they
-# do not hinge on one exact constant.
+# Implement `rnn_layer_flops(n, d)`: the FLOPs of the LSTM layer above over $n$ steps, for any
+# whole numbers $n \ge 1$ and $d \ge 1$, as a number (an `int` or a `float`). The tests compare
+# your count exactly with the number the convention above gives, for many $n$ and $d$: a count of
+# multiply-adds (half as large), of other work besides the matrix products, or of another layer
+# does not pass.
 
 # %% nbgrader={"grade": false, "grade_id": "rnn_layer_flops", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def rnn_layer_flops(n, d):
@@ -540,28 +593,35 @@ _flops = rnn_layer_flops(10, 8)
 assert isinstance(_flops, (int, float, np.integer, np.floating)) and _flops > 0, "return a positive number"
 assert np.isclose(rnn_layer_flops(20, 8) / rnn_layer_flops(10, 8), 2.0), "twice as many steps, twice the work"
 ### BEGIN HIDDEN TESTS
+# Only matrix products, each a (d x d) matrix times a vector: the count is exactly proportional
+# to n and to d^2 (anything else counted, such as biases, breaks the proportions).
 for _n, _d in [(1, 1), (7, 3), (100, 64), (1000, 512), (5, 4096)]:
-    assert np.isclose(float(rnn_layer_flops(2 * _n, _d)) / float(rnn_layer_flops(_n, _d)), 2.0, rtol=1e-9), \
-        f"the work must be exactly proportional to n (n = {_n}, d = {_d})"
-    _in_d = float(rnn_layer_flops(_n, 2 * _d)) / float(rnn_layer_flops(_n, _d))
-    if _d >= 64:  # small widths let lower-order terms (biases, if counted) move the ratio
-        assert 3.6 < _in_d < 4.05, f"doubling d should multiply the work by about 4, got {_in_d:.2f} (d = {_d})"
+    _ours = float(rnn_layer_flops(_n, _d))
+    _in_n = float(rnn_layer_flops(2 * _n, _d)) / _ours
+    assert abs(_in_n - 2.0) <= 1e-12, f"the work must be exactly proportional to n; doubling n gave {_in_n} (d = {_d})"
+    _in_d = float(rnn_layer_flops(_n, 2 * _d)) / _ours
+    assert abs(_in_d - 4.0) <= 1e-12, f"only matrix products: doubling d must multiply the work by exactly 4, got {_in_d} (d = {_d})"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_rnn_layer_flops_size", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # Hidden tests run in this cell when your work is graded.
 ### BEGIN HIDDEN TESTS
-# The size, up to the usual factor of 2 between counting multiply-adds and counting FLOPs.
-for _n, _d in [(1, 16), (50, 128), (512, 512), (3, 2048)]:
-    _ratio = float(rnn_layer_flops(_n, _d)) / (16 * _n * _d ** 2)
-    assert 0.45 < _ratio < 1.5, f"the LSTM count is {_ratio:.2f} times the expected size at n = {_n}, d = {_d}"
+# The exact count under the stated convention: per step, 4 gates x 2 products x 2 d^2 FLOPs.
+for _n, _d in [(1, 1), (1, 16), (3, 5), (50, 128), (512, 512), (3, 2048), (65536, 4096)]:
+    _expected = 16 * _n * _d ** 2
+    _got = rnn_layer_flops(_n, _d)
+    assert isinstance(_got, (int, float, np.integer, np.floating)), f"return a number, got {type(_got).__name__}"
+    assert abs(float(_got) - _expected) <= 1e-12 * _expected, \
+        f"the LSTM count at n = {_n}, d = {_d} is {float(_got) / _expected:g} times the count the convention gives"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "self_attention_layer_flops_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## 6 — The self-attention layer's FLOPs (2 points)
 #
-# Implement `self_attention_layer_flops(n, d)`: the FLOPs of the self-attention layer above, under
-# the same convention. Count all six products.
+# Implement `self_attention_layer_flops(n, d)`: the FLOPs of the self-attention layer above, for
+# any whole numbers $n \ge 1$ and $d \ge 1$, under the same convention, as a number (an `int` or a
+# `float`). Count all six products. As in part 5, the tests compare your count exactly with the
+# number the convention gives.
 
 # %% nbgrader={"grade": false, "grade_id": "self_attention_layer_flops", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def self_attention_layer_flops(n, d):
@@ -584,16 +644,19 @@ assert isinstance(_flops, (int, float, np.integer, np.floating)) and _flops > 0,
 _in_n = self_attention_layer_flops(32, 16) / _flops
 assert 2.0 < _in_n < 4.0, f"doubling n should multiply the work by more than 2 and less than 4, got {_in_n:.2f}"
 ### BEGIN HIDDEN TESTS
-# n much larger than d: the scores dominate, the work grows like n^2 and like d
-_long_n = float(self_attention_layer_flops(2 * 65536, 64)) / float(self_attention_layer_flops(65536, 64))
-assert 3.9 < _long_n <= 4.0 + 1e-9, f"for n >> d doubling n should nearly quadruple the work, got {_long_n:.3f}"
-_long_d = float(self_attention_layer_flops(65536, 128)) / float(self_attention_layer_flops(65536, 64))
-assert 1.9 < _long_d < 2.1, f"for n >> d doubling d should about double the work, got {_long_d:.3f}"
-# n much smaller than d: the projections dominate, the work grows like n and like d^2
-_short_n = float(self_attention_layer_flops(4, 4096)) / float(self_attention_layer_flops(2, 4096))
-assert 1.98 < _short_n < 2.1, f"for n << d doubling n should about double the work, got {_short_n:.3f}"
-_short_d = float(self_attention_layer_flops(2, 8192)) / float(self_attention_layer_flops(2, 4096))
-assert 3.8 < _short_d < 4.05, f"for n << d doubling d should about quadruple the work, got {_short_d:.3f}"
+# How the count grows, exactly: these ratios do not depend on the constant in front of each term,
+# only on which products are counted and on their shapes (four (n x d)(d x d) products, Q K^T, A V).
+def _growth(n, d):
+    return 8 * n * d ** 2 + 4 * n ** 2 * d
+
+
+for (_n1, _d1), (_n2, _d2) in [((65536, 64), (131072, 64)), ((65536, 64), (65536, 128)),
+                               ((2, 4096), (4, 4096)), ((2, 4096), (2, 8192)), ((1, 1), (3, 1)),
+                               ((16, 16), (16, 48)), ((100, 7), (300, 7))]:
+    _ours = float(self_attention_layer_flops(_n2, _d2)) / float(self_attention_layer_flops(_n1, _d1))
+    _ref = _growth(_n2, _d2) / _growth(_n1, _d1)
+    assert abs(_ours - _ref) <= 1e-12 * _ref, \
+        f"from (n, d) = {(_n1, _d1)} to {(_n2, _d2)} the work should grow {_ref:.4f} times, yours grows {_ours:.4f} times"
 ### END HIDDEN TESTS
 
 # %% nbgrader={"grade": true, "grade_id": "test_self_attention_layer_flops_terms", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
@@ -603,22 +666,13 @@ def _reference_attention(n, d):
     return 8 * n * d ** 2 + 4 * n ** 2 * d  # four (n x d)(d x d) products, Q K^T and A V
 
 
-# Proportions between sizes: they do not depend on counting 1 or 2 FLOPs per multiply-add.
-_base = (64, 64)
-for _n, _d in [(1, 512), (8, 1024), (64, 256), (2048, 64), (16384, 64), (300, 300)]:
-    _ours = float(self_attention_layer_flops(_n, _d)) / float(self_attention_layer_flops(*_base))
-    _ref = _reference_attention(_n, _d) / _reference_attention(*_base)
-    assert np.isclose(_ours, _ref, rtol=0.1), \
-        f"at n = {_n}, d = {_d} the count is off by a factor {_ours / _ref:.2f} relative to n = d = 64"
-
-
-# Against the LSTM: cheaper when n << d, more expensive when n >> d (with a wide margin).
-def _reference_lstm(n, d):
-    return 16 * n * d ** 2
-
-
-assert float(self_attention_layer_flops(4, 1024)) < _reference_lstm(4, 1024), "for n << d attention is cheaper"
-assert float(self_attention_layer_flops(8192, 16)) > _reference_lstm(8192, 16), "for n >> d attention costs more"
+# The exact count under the stated convention (2 FLOPs per multiply-add, matrix products only).
+for _n, _d in [(1, 1), (2, 3), (1, 512), (8, 1024), (64, 256), (64, 64), (2048, 64), (16384, 64), (300, 300)]:
+    _expected = _reference_attention(_n, _d)
+    _got = self_attention_layer_flops(_n, _d)
+    assert isinstance(_got, (int, float, np.integer, np.floating)), f"return a number, got {type(_got).__name__}"
+    assert abs(float(_got) - _expected) <= 1e-12 * _expected, \
+        f"the attention count at n = {_n}, d = {_d} is {float(_got) / _expected:g} times the count the convention gives"
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "crossover_length_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -626,13 +680,18 @@ assert float(self_attention_layer_flops(8192, 16)) > _reference_lstm(8192, 16), 
 #
 # Implement `crossover_length(d)`: the **smallest** sequence length $n \ge 1$ at which
 # `self_attention_layer_flops(n, d)` is **strictly greater** than `rnn_layer_flops(n, d)`, as an
-# `int`.
+# `int`. A length at which the two costs are equal does not count.
 #
 # Find it by calling your two functions from parts 5 and 6 (a search over $n$), not from a
 # formula typed in by hand: the tests also call `crossover_length` with other cost functions in
-# place of yours, and your function must return the right answer for any pair of cost functions
-# in which attention is the cheaper one for short sequences and the more expensive one from some
-# length on.
+# place of yours. Your function must return the right answer for any pair of cost functions in
+# which attention costs strictly more from some length on, including pairs in which
+#
+# * attention already costs more at $n = 1$: the answer is then 1;
+# * the crossover is smaller than $d$;
+# * the costs cross more than once (attention costs more at some short lengths, then less again,
+#   then more for good): the answer is still the smallest $n$ at which attention costs strictly
+#   more, the first crossing, not a later one.
 
 # %% nbgrader={"grade": false, "grade_id": "crossover_length", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def crossover_length(d):
@@ -656,13 +715,25 @@ try:
     assert isinstance(_got, (int, np.integer)), f"return an int, got {type(_got).__name__}"
     assert _got == 28, f"with these costs and d = 3 the answer is 28, got {_got}"
     ### BEGIN HIDDEN TESTS
-    assert crossover_length(1) == 10 and crossover_length(50) == 451
+    assert crossover_length(1) == 10 and crossover_length(50) == 451, "a tie at n = 9 d is not strictly greater"
     rnn_layer_flops = lambda n, d: 3 * n * d * d
     self_attention_layer_flops = lambda n, d: 2 * n * n * d + n * d * d
-    assert [crossover_length(_d) for _d in (1, 5, 40)] == [2, 6, 41]
+    assert [crossover_length(_d) for _d in (1, 5, 40)] == [2, 6, 41]  # equal at n = d
     rnn_layer_flops = lambda n, d: 10 * n * d + 5
     self_attention_layer_flops = lambda n, d: n * n
     assert crossover_length(1) == 11  # 121 > 115 while 100 < 105: no tie at the boundary
+    # a crossover smaller than d: n^2 d + n d > 8 n d once n > 7, whatever d is (a tie at n = 7)
+    rnn_layer_flops = lambda n, d: 8 * n * d
+    self_attention_layer_flops = lambda n, d: n * n * d + n * d
+    assert [crossover_length(_d) for _d in (1, 3, 64, 500)] == [8, 8, 8, 8], "the crossover can be smaller than d"
+    # attention already costs more at n = 1
+    rnn_layer_flops = lambda n, d: n * d
+    self_attention_layer_flops = lambda n, d: n * d + 1
+    assert crossover_length(2) == 1 and crossover_length(100) == 1, "more expensive at n = 1: the answer is 1"
+    # three crossings: attention costs more at n = 5 and 6, less from 7 to 20, more from 21 on
+    rnn_layer_flops = lambda n, d: 5000 * n * d
+    self_attention_layer_flops = lambda n, d: 5000 * n * d + d * (2 * n - 9) * (2 * n - 13) * (2 * n - 41)
+    assert crossover_length(1) == 5 and crossover_length(64) == 5, "the first crossing, not a later one"
     ### END HIDDEN TESTS
 finally:
     rnn_layer_flops, self_attention_layer_flops = _yours
@@ -675,14 +746,100 @@ _yours = (rnn_layer_flops, self_attention_layer_flops)
 try:
     rnn_layer_flops = lambda n, d: 16 * n * d * d
     self_attention_layer_flops = lambda n, d: 8 * n * d * d + 4 * n * n * d
-    _found = {_d: crossover_length(_d) for _d in (1, 8, 16, 32, 64, 100, 128, 256, 512)}
+    _found = {_d: crossover_length(_d) for _d in (1, 2, 3, 8, 16, 32, 64, 100, 128, 256, 512)}
 finally:
     rnn_layer_flops, self_attention_layer_flops = _yours
 for _d, _c in _found.items():
-    assert _d / 4 <= _c <= 4 * _d + 1, f"the crossover should be a few times d, got {_c} for d = {_d}"
+    assert isinstance(_c, (int, np.integer)), f"return an int, got {type(_c).__name__}"
     assert _c == 2 * _d + 1, f"equal cost at n = 2d, so the first n that costs more is 2d + 1; got {_c} for d = {_d}"
-for _d in (8, 16, 32, 64, 128, 256):
-    assert 1.8 < _found[2 * _d] / _found[_d] < 2.2, "the crossover should grow in proportion to d"
+### END HIDDEN TESTS
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "predicted_crossover_length_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## 8 — Predict the crossover before you compute it (2 points)
+#
+# Part 7 found the crossover by trying one length after another. Now predict it on paper, for a
+# whole family of recurrent layers at once. A gated recurrent layer of width $d$ with `gates` gate
+# pre-activations per step (1 for a plain tanh RNN, 3 for a GRU, 4 for the LSTM of part 5)
+# computes each of them as in part 5, with one $(d \times d)$ product with the input and one with
+# the previous state. (In a GRU the candidate state's second product reads $r_t \odot h_{t-1}$
+# instead of $h_{t-1}$: the same shapes, the same count.) The self-attention layer is the one of
+# part 6.
+#
+# Implement `predicted_crossover_length(d, gates)`: for any whole numbers $d \ge 1$ and
+# `gates` $\ge 1$, the smallest sequence length $n \ge 1$ at which the self-attention layer costs
+# strictly more FLOPs than this recurrent layer, under the convention of Part B, as an `int`.
+#
+# * A length at which the two costs are equal does not count.
+# * When attention costs more at every length, the answer is 1.
+# * Do not call your functions from parts 5 to 7: the tests put functions that raise an error in
+#   their place.
+#
+# Work it out on paper first: write both counts as functions of $n$, $d$ and `gates`, and solve
+# the inequality for $n$. The answer is a short formula. For `gates = 4` it predicts what your
+# search of part 7 found; the cell after the tests prints both side by side.
+
+# %% nbgrader={"grade": false, "grade_id": "predicted_crossover_length", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def predicted_crossover_length(d, gates):
+    """Smallest n at which self-attention costs more FLOPs than a recurrent layer with `gates` gates, by formula."""
+    ### BEGIN SOLUTION
+    # recurrent: gates * 2 products * 2 d^2 FLOPs per step = 4 gates n d^2
+    # attention: 8 n d^2 + 4 n^2 d.  Attention costs more  <=>  8 d + 4 n > 4 gates d  <=>  n > (gates - 2) d
+    return max(1, (gates - 2) * d + 1)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_predicted_crossover_length_lstm_and_gru", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Your functions from parts 5 to 7 are replaced by stand-ins that raise an error, then put back.
+def _not_allowed(*args, **kwargs):
+    raise AssertionError("predicted_crossover_length must not call your functions from parts 5 to 7")
+
+
+_yours = (rnn_layer_flops, self_attention_layer_flops, crossover_length)
+try:
+    rnn_layer_flops = self_attention_layer_flops = crossover_length = _not_allowed
+    _got = predicted_crossover_length(3, 4)
+    assert isinstance(_got, (int, np.integer)), f"return an int, got {type(_got).__name__}"
+    assert _got >= 1, f"a sequence length is at least 1, got {_got}"
+    ### BEGIN HIDDEN TESTS
+    for _d in (1, 2, 3, 7, 64, 100, 512, 1000, 4096, 100000):
+        _lstm, _gru = predicted_crossover_length(_d, 4), predicted_crossover_length(_d, 3)
+        assert isinstance(_lstm, (int, np.integer)) and isinstance(_gru, (int, np.integer)), "return an int"
+        assert _lstm == 2 * _d + 1, f"LSTM (4 gates), d = {_d}: the costs are equal at n = 2d, so {2 * _d + 1}; got {_lstm}"
+        assert _gru == _d + 1, f"GRU (3 gates), d = {_d}: the costs are equal at n = d, so {_d + 1}; got {_gru}"
+    ### END HIDDEN TESTS
+finally:
+    rnn_layer_flops, self_attention_layer_flops, crossover_length = _yours
+
+# %% nbgrader={"grade": true, "grade_id": "test_predicted_crossover_length_any_gates", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Hidden tests run in this cell when your work is graded.
+### BEGIN HIDDEN TESTS
+def _not_allowed(*args, **kwargs):
+    raise AssertionError("predicted_crossover_length must not call your functions from parts 5 to 7")
+
+
+def _first_more_expensive(d, gates):
+    """The answer by a search over n, with the counts of the convention."""
+    n = 1
+    while 8 * n * d * d + 4 * n * n * d <= 4 * gates * n * d * d:
+        n += 1
+    return n
+
+
+_yours = (rnn_layer_flops, self_attention_layer_flops, crossover_length)
+try:
+    rnn_layer_flops = self_attention_layer_flops = crossover_length = _not_allowed
+    for _gates in (1, 2):  # attention costs more at every length: a tie at no n >= 1 either
+        for _d in (1, 5, 64, 512, 4096):
+            _got = predicted_crossover_length(_d, _gates)
+            assert isinstance(_got, (int, np.integer)), f"return an int, got {type(_got).__name__}"
+            assert _got == 1, f"with {_gates} gate(s) attention costs more at every length, so 1; got {_got} for d = {_d}"
+    for _gates in (3, 4, 5, 6, 10):
+        for _d in (1, 2, 9, 64, 300):
+            _got, _expected = predicted_crossover_length(_d, _gates), _first_more_expensive(_d, _gates)
+            assert isinstance(_got, (int, np.integer)), f"return an int, got {type(_got).__name__}"
+            assert _got == _expected, f"{_gates} gates, d = {_d}: expected {_expected}, got {_got}"
+finally:
+    rnn_layer_flops, self_attention_layer_flops, crossover_length = _yours
 ### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "flop_numbers_text", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -699,15 +856,20 @@ for _d in (8, 16, 32, 64, 128, 256):
 
 # %% nbgrader={"grade": false, "grade_id": "flop_numbers", "locked": true, "schema_version": 3, "solution": false, "task": false}
 def show_flop_numbers(widths=(64, 256, 512, 1024), lengths=(32, 512, 4096, 65536)):
-    """Crossover lengths, and the attention/LSTM FLOP ratio for a few sequence lengths."""
+    """Crossover lengths (searched, and predicted for 4 gates), and the attention/LSTM FLOP ratio."""
     try:
         for d in widths:
             if self_attention_layer_flops(16 * d, d) <= rnn_layer_flops(16 * d, d):
                 print(f"d = {d}: attention is not the more expensive layer even at n = {16 * d}: check parts 5 and 6")
                 continue
+            try:
+                predicted = f"{predicted_crossover_length(d, 4):>5}"
+            except NotImplementedError:
+                predicted = "  n/a"
             ratios = "  ".join(f"n={n}: {self_attention_layer_flops(n, d) / rnn_layer_flops(n, d):7.2f}"
                                for n in lengths)
-            print(f"d = {d:>4}: crossover n = {crossover_length(d):>5} | attention / LSTM FLOPs  {ratios}")
+            print(f"d = {d:>4}: crossover n = {crossover_length(d):>5} (predicted {predicted}) | "
+                  f"attention / LSTM FLOPs  {ratios}")
     except NotImplementedError:
         print("Finish parts 5 to 7 first, then run this cell again.")
 
@@ -839,7 +1001,7 @@ for i, n in enumerate(lengths):
           f" | time ratio attention/LSTM {seconds_attention[i] / seconds_lstm[i]:6.3f} | FLOP ratio {flop_ratio}")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "free_response_why_attention_won", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": true}
-# ## Part D — 8. Written: why attention beat recurrence (5 points, graded by hand)
+# ## Part D — 9. Written: why attention beat recurrence (5 points, graded by hand)
 #
 # Using **your own results** from Parts A, B and C, explain in 10 to 15 sentences (a short list of
 # paragraphs is fine) why self-attention layers replaced recurrent layers. Cover:
@@ -848,45 +1010,64 @@ for i, n in enumerate(lengths):
 #    training on modern hardware;
 # 2. **long-range dependencies**: how many edges separate two distant positions in each layer,
 #    and what that means for gradients;
-# 3. **computational cost**: how the work of each layer grows with $n$ and $d$, when
-#    self-attention is the cheaper layer, and whether that covers typical sentences;
-# 4. **the price**: what self-attention costs for very long sequences.
+# 3. **computational cost**: how the work of each layer grows with $n$ and $d$, and up to which
+#    length self-attention is the cheaper layer, compared with the length of typical sentences;
+# 4. **your measurements**: what the timings of Part C show, compared with your FLOP counts;
+# 5. **the price**: how self-attention's work, and the memory for its scores, grow for very long
+#    sequences.
 #
-# Quote numbers from your notebook (sequential steps, path lengths, FLOP counts or the crossover,
-# measured slopes or times). If you have seen the recurrent layer's cost per layer given as
-# $O(n d^3)$, say whether your count agrees. Write your answer in the cell below this one.
+# For each of points 1 to 4, quote at least one number from your notebook (sequential steps, path
+# lengths, the crossover, measured slopes or times). If you have seen the recurrent layer's cost
+# per layer given as $O(n d^3)$, say whether your count agrees. Write your answer in the cell
+# below this one.
 #
 # ### BEGIN MARK SCHEME
-# **Rubric (5 points).** Award each point independently; accept any wording that shows the idea.
-# For points 1 to 3, the full point needs the idea **and** a number from the student's own
-# notebook; the idea without any of their numbers earns half a point.
+# **Rubric (5 points: one per point of the prompt, each made of two half points).** Award each
+# half point independently; accept any wording that shows the idea. Where a half point names two
+# things, both are needed for it; nothing outside its description is needed. Text in
+# parentheses or after "e.g." illustrates the idea and is not required. A "number from their
+# notebook" is one their own cells printed (it may differ from the model answer's if their
+# functions or their machine differ).
 #
-# 1. **Parallelisation (1 pt).** The recurrent layer needs $n$ sequential steps (critical path
-#    $O(n)$, e.g. "256 steps for $n = 256$"), the self-attention layer 1 step ($O(1)$), whatever
-#    $n$ is. The recurrent steps cannot be spread over processors, however many there are;
-#    attention's work comes as a few large matrix products that parallel hardware (GPUs) executes
-#    at once, so training on long sequences and large datasets is much faster.
-# 2. **Long-range dependencies (1 pt).** The shortest path from $x_1$ to the last position is $n$
-#    edges for the recurrent layer and 1 edge for self-attention ($O(n)$ vs $O(1)$, e.g. "256 vs
-#    1"). Gradients cross one Jacobian per edge, so over $O(n)$ edges they tend to vanish or
-#    explode (Lecture 2; gating only slows this down); with one edge the distance between two
-#    positions does not weaken the signal.
-# 3. **Cost (1 pt).** Correct orders per layer: $O(n d^2)$ for the recurrent layer (their count:
-#    $16 n d^2$ for the LSTM) and $O(n^2 d)$ for self-attention (their count: $8 n d^2 + 4 n^2 d$;
-#    the $n^2 d$ term comes from the scores and the weighted sum). Self-attention is the cheaper
-#    layer up to the crossover ($n = 2d$ under this convention, e.g. "1024 for $d = 512$"), and
-#    sentence lengths of tens of tokens are far below widths of hundreds or thousands.
-# 4. **Own measurements (1 pt).** Uses the timing experiment: quotes measured slopes or times and
-#    compares them with the FLOP counts, e.g. the loop's time grows about linearly in $n$; the
-#    attention layer's time grows more slowly than its FLOPs at small $n$ and approaches slope 2
-#    only when $n \gg d$; attention can be faster in wall-clock time even where it does more
-#    FLOPs, because its work is a few large products while the loop is $n$ small dependent
-#    steps. Any honest comparison of their measurement with their counts earns the point,
-#    including one that explains a surprise.
-# 5. **The price (1 pt).** Self-attention's work, and the memory for its $n \times n$ score matrix,
-#    grow as $n^2$: for very long sequences ($n \gg d$: long documents, audio, high-resolution
-#    images as patches) it becomes more expensive than recurrence, which is why long-context
-#    models restrict or approximate attention.
+# 1. **Parallelisation.**
+#    * (½) The sequential steps: $n$ for the recurrent layer (critical path $O(n)$), 1 for
+#      self-attention ($O(1)$) whatever $n$ is, with a number from their notebook (e.g. "256 steps
+#      against 1 for $n = 256$"). Both the comparison and one of their numbers are needed.
+#    * (½) Why it matters: the recurrent steps cannot be spread over processors, however many
+#      there are, while attention's work can all be done at once on parallel hardware (GPUs), as a
+#      few large matrix products (so training on long sequences and large datasets is much
+#      faster).
+# 2. **Long-range dependencies.**
+#    * (½) The shortest path from $x_1$ to the last position: $n$ edges for the recurrent layer,
+#      1 edge for self-attention, with a number from their notebook (e.g. "256 against 1"). Both
+#      the comparison and one of their numbers are needed.
+#    * (½) What it means for gradients: they cross one Jacobian per edge, so over $O(n)$ edges they
+#      tend to vanish or explode (Lecture 2; gating only slows this down), while with one edge the
+#      distance between two positions does not weaken the signal.
+# 3. **Cost.**
+#    * (½) The orders per layer: $O(n d^2)$ for the recurrent layer (their count: $16 n d^2$ for
+#      the LSTM) and $O(n^2 d)$ for self-attention (their count: $8 n d^2 + 4 n^2 d$; the $n^2 d$
+#      term comes from the scores and the weighted sum). Both layers are needed; the $O(\cdot)$
+#      orders or the exact counts both earn it.
+#    * (½) Where self-attention is the cheaper layer: for $n < 2d$; the two cost the same at
+#      $n = 2d$, and from the crossover $2d + 1$ on attention costs more (their number, e.g.
+#      "1025 for $d = 512$"); typical sentences, tens of tokens, are far shorter than that.
+#      Both the crossover (one of their numbers) and the comparison with sentence lengths are
+#      needed.
+# 4. **Own measurements.**
+#    * (½) Quotes measured slopes or times from their own run of the timing experiment.
+#    * (½) Compares them with the FLOP counts, e.g.: the loop's time grows about linearly in $n$,
+#      as its FLOPs do; the attention layer's time grows more slowly than its FLOPs at small $n$
+#      and approaches slope 2 only when $n \gg d$; attention can be faster in wall-clock time even
+#      where it does more FLOPs, because its work is a few large products while the loop is $n$
+#      small dependent steps. Any honest comparison of their measurement with their counts earns
+#      it, including one that explains a surprise.
+# 5. **The price.**
+#    * (½) Self-attention's work grows as $n^2$ (the $n^2 d$ term): for very long sequences
+#      ($n \gg d$: long documents, audio, high-resolution images as patches) it costs more than
+#      recurrence, e.g. 32.5 times the LSTM's FLOPs at $n = 65{,}536$, $d = 512$.
+#    * (½) The memory for its $n \times n$ score matrix grows as $n^2$ too (e.g. $65{,}536^2$, about
+#      4.3 billion, scores for one head).
 #
 # **Deductions** (total score not below 0): $-1$ if the answer gives the recurrent layer's cost as
 # $O(n d^3)$ (or accepts that figure without correcting it); $-1$ if it names the recurrent layer's
@@ -896,23 +1077,25 @@ for i, n in enumerate(lengths):
 # *Model answer (numbers from one run; the student's will differ).* My graphs show the difference
 # in structure directly. For $n = 256$ the recurrent layer's critical path is 256 edges and the
 # self-attention layer's is 1: the LSTM cannot compute $h_{256}$ before $h_{255}$, however many
-# processors it has, while every output of the attention layer can be computed at once. The
-# shortest path from $x_1$ to the last position is also 256 edges against 1. A gradient from the
-# last position back to $x_1$ is multiplied by one Jacobian per edge, so in the recurrent layer it
-# shrinks or grows geometrically with the distance, and gates only slow this down; in
-# self-attention every pair of positions is one edge apart. On cost, my counts give $16 n d^2$
-# FLOPs for the LSTM and $8 n d^2 + 4 n^2 d$ for self-attention, so $O(n d^2)$ against
-# $O(n^2 d)$; the $O(n d^3)$ sometimes quoted for the recurrent layer is wrong, since doubling $d$
-# multiplies my count by 4, not 8. Attention is the cheaper layer up to $n = 2d$, so the crossover
-# is at 1025 tokens for $d = 512$, far longer than a sentence; at $n = 32$ it does about half the
-# LSTM's work. My timings at $d = 32$ agree only partly with the counts. The LSTM loop's time grew
-# with slope 1.0, as its FLOPs do, but most of it is the fixed cost of $n$ small dependent steps:
-# at $n = 256$ the attention layer was several times faster, although it does 2.5 times the
-# LSTM's FLOPs. Attention's measured slope (about 1.5 over the whole range, about 2 over the
-# longer lengths) rises towards 2 as the $n^2 d$ term takes over, and by $n = 512$ it took
-# about as long as the loop. That $n^2 d$ term is the price: for a document of 65,536 tokens at
-# $d = 512$, attention does about 32 times the LSTM's work and must hold a
-# $65{,}536 \times 65{,}536$ matrix of scores, which is why very long inputs need restricted or
+# processors it has, while every output of the attention layer can be computed at once, as a few
+# large matrix products that a GPU runs in parallel. The shortest path from $x_1$ to the last
+# position is also 256 edges against 1. A gradient from the last position back to $x_1$ is
+# multiplied by one Jacobian per edge, so in the recurrent layer it shrinks or grows
+# geometrically with the distance, and gates only slow this down; in self-attention every pair of
+# positions is one edge apart. On cost, my counts give $16 n d^2$ FLOPs for the LSTM and
+# $8 n d^2 + 4 n^2 d$ for self-attention, so $O(n d^2)$ against $O(n^2 d)$; the $O(n d^3)$
+# sometimes quoted for the recurrent layer is wrong, since doubling $d$ multiplies my count by 4,
+# not 8. Attention is the cheaper layer below $n = 2d$, the two cost the same at $n = 2d$, and my
+# search finds the crossover at 1025 tokens for $d = 512$, as my formula $2d + 1$ predicts: far
+# longer than a sentence of tens of tokens. At $n = 32$ and $d = 512$ attention does 0.52 times
+# the LSTM's work. My timings at $d = 32$ agree only partly with the counts. The LSTM loop's time
+# grew with slope 1.0, as its FLOPs do, but most of it is the fixed cost of $n$ small dependent
+# steps: at $n = 256$ the attention layer was several times faster, although it does 2.5 times
+# the LSTM's FLOPs. Attention's measured slope (about 1.5 over the whole range, about 2 over the
+# longer lengths) rises towards 2 as the $n^2 d$ term takes over, and by $n = 512$ it took about
+# as long as the loop. That $n^2 d$ term is the price: for a document of 65,536 tokens at
+# $d = 512$, attention does 32.5 times the LSTM's work and must hold a $65{,}536 \times 65{,}536$
+# matrix of scores, about 4.3 billion numbers, which is why very long inputs need restricted or
 # approximate attention. Recurrence did not lose because its total work is linear in $n$ (that is
 # its one advantage); it lost because its $O(n)$ steps are sequential and its paths are $O(n)$
 # long.

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from tests.helpers.assignment_harness import ROOT
-from tests.helpers.autograder_corpus import SOLUTIONS, WRONG_RNN
+from tests.helpers.autograder_corpus import FULL, PARTIAL, SOLUTIONS, WRONG_RNN
 from tests.helpers.classroom import student_notebook
 from tests.autograder.test_grade import read_csv
 from autograder import assignment as assignments
@@ -172,8 +172,8 @@ def test_failures_go_to_the_log_and_the_summary_counts_every_status(tmp_path, re
     assert "== bob: error:" in text and "Traceback (most recent call last)" in text and "carol" not in text
     grades = {r["student_id"]: r for r in read_csv(course.out / "grades.csv")}
     assert {s: (r["status"], r["score"]) for s, r in grades.items()} == {
-        "alice": ("ok", "12"), "bob": ("error", "0"), "carol": ("ok", "8"), "dave": ("missing", "0")}
-    assert course.recorded()[0] == {"alice": 12, "carol": 8, "dave": 0}
+        "alice": ("ok", f"{FULL:g}"), "bob": ("error", "0"), "carol": ("ok", f"{PARTIAL:g}"), "dave": ("missing", "0")}
+    assert course.recorded()[0] == {"alice": FULL, "carol": PARTIAL, "dave": 0}
 
     # A failure of the run itself (here: grades.csv cannot be replaced) stops it with one line.
     (course.folder / "autograded" / "bob").unlink()
@@ -221,7 +221,7 @@ def test_hidden_tests_stay_hidden_by_default(tmp_path):
               if len(line) > 12 and line not in visible}  # the lines only hidden tests have
     assert len(hidden) > 10
     page = feedback_html(result, spec)
-    assert "BEGIN HIDDEN TESTS" not in page and "hidden tests:" in page and "8 / 12" in page
+    assert "BEGIN HIDDEN TESTS" not in page and "hidden tests:" in page and f"{PARTIAL:g} / {FULL:g}" in page
     assert "failed: 0 / " in page and "What went wrong" in page
     assert not [line for line in hidden if line in page]
     assert "BEGIN HIDDEN TESTS" in feedback_html(result, spec, show_hidden_tests=True)
@@ -229,7 +229,7 @@ def test_hidden_tests_stay_hidden_by_default(tmp_path):
     path = tmp_path / "mine.ipynb"
     nbformat.write(notebook, str(path))
     done = autograder("check", path, "--assignment", A1)
-    assert done.returncode == 1 and "total 8 / 12" in done.stdout and "FAILED" in done.stdout, done.stdout
+    assert done.returncode == 1 and f"total {PARTIAL:g} / {FULL:g}" in done.stdout and "FAILED" in done.stdout, done.stdout
     assert "BEGIN HIDDEN TESTS" not in done.stdout and not [line for line in hidden if line in done.stdout]
     shown = autograder("check", path, "--assignment", A1, "--show-hidden-tests")
     assert shown.returncode == 1 and "BEGIN HIDDEN TESTS" in shown.stdout
@@ -286,7 +286,7 @@ def test_graded_notebook_has_no_active_content(tmp_path, released):
     assert _no_active_content(text)
     autograded = nbformat.reads(text, as_version=4)
     assert autograded.cells[1].source.startswith(ORDINARY), "ordinary markdown changed"
-    assert float(read_csv(course.out / "grades.csv")[0]["score"]) == 12
+    assert float(read_csv(course.out / "grades.csv")[0]["score"]) == FULL
 
 
 def test_sanitiser_on_outputs_attachments_raw_cells_and_svg():
@@ -429,9 +429,9 @@ def test_two_graders_on_one_course_take_turns(tmp_path, released):
         assert process.returncode == 0, stdout + stderr
         assert "graded 3 of 3" in stdout
     scores, rows = course.recorded()
-    assert scores == {"alice": 12, "bob": 8, "carol": 12} and rows == 3
+    assert scores == {"alice": FULL, "bob": PARTIAL, "carol": FULL} and rows == 3
     assert {r["student_id"]: r["score"] for r in read_csv(course.out / "grades.csv")} == {
-        "alice": "12", "bob": "8", "carol": "12"}
+        "alice": f"{FULL:g}", "bob": f"{PARTIAL:g}", "carol": f"{FULL:g}"}
 
 
 # ---- 7. a grader killed in the middle of a class ---------------------------------------------
@@ -470,7 +470,7 @@ def test_a_grader_killed_mid_class_and_run_again_loses_and_doubles_nothing(tmp_p
 
     again = autograder("grade", A1, submissions, *course.args, "--workers", 2)
     assert again.returncode == 0, again.stdout + again.stderr
-    expected = {s: (8.0 if a is wrong else 12.0) for s, a in answers.items()}
+    expected = {s: (PARTIAL if a is wrong else FULL) for s, a in answers.items()}
     scores, rows = course.recorded()
     assert scores == expected and rows == 6
     grades = read_csv(course.out / "grades.csv")

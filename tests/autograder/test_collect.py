@@ -27,7 +27,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from traitlets.config import Config
 
 from tests.helpers.assignment_harness import ROOT
-from tests.helpers.autograder_corpus import SOLUTIONS, WRONG_RNN
+from tests.helpers.autograder_corpus import FULL, PARTIAL, SOLUTIONS, WRONG_RNN
 from tests.helpers.classroom import student_notebook
 from autograder import assignment as assignments
 from autograder import collect
@@ -293,7 +293,7 @@ def course(released, tmp_path):
 
 
 def result_for(student, path="", timestamp=0.0, status=Status.OK, autograded=SOLVED):
-    return Result(student, status, "", score=12.0, max_score=12.0, autograded=autograded, submitted=SOLVED.encode(),
+    return Result(student, status, "", score=FULL, max_score=FULL, autograded=autograded, submitted=SOLVED.encode(),
                   path=str(path), timestamp=timestamp)
 
 
@@ -331,9 +331,9 @@ def test_a_result_the_gradebook_refuses_becomes_an_error_in_grades_csv(course):
     writer.record(result_for("alice"))
     writer.close()
     assert broken.status == Status.ERROR and broken.score == 0 and "not recorded in the gradebook" in broken.message
-    assert "it scored 12 / 12" in broken.message
+    assert f"it scored {FULL:g} / {FULL:g}" in broken.message
     with Gradebook(db) as gradebook:
-        assert gradebook.find_submission(A1, "alice").score == 12
+        assert gradebook.find_submission(A1, "alice").score == FULL
         with pytest.raises(MissingEntry):
             gradebook.find_submission(A1, "mallory")
 
@@ -350,8 +350,8 @@ def test_late_penalty_is_reset_when_no_longer_late(course):
     late = result_for("lou", timestamp=utc(2020, 1, 3))
     writer.record(late)
     with Gradebook(db) as gradebook:
-        assert gradebook.find_submission(A1, "lou").late_submission_penalty == 12
-    assert "2 d 0 h 0 min late" in late.message and "late penalty of 12 points" in late.message
+        assert gradebook.find_submission(A1, "lou").late_submission_penalty == FULL
+    assert "2 d 0 h 0 min late" in late.message and f"late penalty of {FULL:g} points" in late.message
     on_time = result_for("lou", timestamp=utc(2019, 12, 30))
     writer.record(on_time)
     writer.close()
@@ -393,11 +393,11 @@ def test_late_penalties_and_scores_equal_nbgrader_autograde(released, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
 
     expected = gradebook_view(f"sqlite:///{theirs / 'gradebook.db'}")
-    assert expected["late"]["penalty"] == expected["late"]["score"] == 8 and expected["early"]["penalty"] == 0
+    assert expected["late"]["penalty"] == expected["late"]["score"] == PARTIAL and expected["early"]["penalty"] == 0
     assert gradebook_view(f"sqlite:///{ours / 'gradebook.db'}") == expected
     for student, (_, when) in students.items():
         assert (ours / "submitted" / student / A1 / "timestamp.txt").read_text() == when
     with open(tmp_path / "out" / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    assert rows["late"]["score"] == "8" and "late penalty of 8 points" in rows["late"]["message"]
+    assert rows["late"]["score"] == f"{PARTIAL:g}" and f"late penalty of {PARTIAL:g} points" in rows["late"]["message"]
     assert "late" not in rows["early"]["message"]

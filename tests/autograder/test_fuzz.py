@@ -69,7 +69,7 @@ def test_graded_cell_without_a_string_grade_id_counts_nowhere(grade_id):
     restored, tampered, _ = parsed_and_restored(notebook)
     assert all("nbgrader" not in c.metadata for c in restored.cells if c.source == "assert True")
     assert not assignments.is_test(fake)
-    assert sum(i.max_score for i in score.items(restored, fuzz.spec(A1)) if i.score is not None) == 12.0
+    assert sum(i.max_score for i in score.items(restored, fuzz.spec(A1)) if i.score is not None) == fuzz.spec(A1).max_score
     layers(notebook)
 
 
@@ -89,7 +89,7 @@ def test_restore_alone_on_cells_parse_never_saw():
     assert cells[1].metadata.nbgrader == 5  # the input is left as it was
     assert "cell imports was deleted; it was put back" in tampered
     assert "nbgrader" not in restored.cells[-1].metadata
-    assert sum(i.max_score for i in score.items(restored, fuzz.spec(A1)) if i.score is not None) == 12.0
+    assert sum(i.max_score for i in score.items(restored, fuzz.spec(A1)) if i.score is not None) == fuzz.spec(A1).max_score
 
 
 def test_student_cell_claiming_a_new_test_worth_points():
@@ -113,7 +113,7 @@ def test_copies_of_a_test_cell_count_once():
         notebook.cells.append(copy)
     rows = score.items(notebook, fuzz.spec(A1))
     assert [r.grade_id for r in rows].count("test_answer_q1") == 1
-    assert sum(r.max_score for r in rows if r.score is not None) == 12.0
+    assert sum(r.max_score for r in rows if r.score is not None) == fuzz.spec(A1).max_score
     assert all(r.score is None or 0 <= r.score <= r.max_score for r in rows)
 
 

@@ -69,7 +69,7 @@ def test_corpus_statuses_and_scores(graded_corpus):
              if (grades[s]["status"], float(grades[s]["score"])) != want}
     assert not wrong, wrong
     for row in grades.values():  # every status other than ok says what happened
-        assert row["max_score"] == "12"
+        assert float(row["max_score"]) == autograder_corpus.FULL
         assert row["status"] == "ok" or row["message"], row
 
 
@@ -88,7 +88,7 @@ def test_exit_status_and_summary(graded_corpus):
 @pytest.mark.slow
 def test_sandbox_blocks_files_network_and_verdict_forging(graded_corpus):
     grades = graded_corpus["grades"]
-    assert float(grades["spy"]["score"]) == 11, "student code read a secret file or reached the network"
+    assert float(grades["spy"]["score"]) == autograder_corpus.FULL - 1, "student code read a secret file or reached the network"
     for attack in ("patch_numpy", "patch_ipython", "always_equal"):
         assert float(grades[attack]["score"]) == float(grades["wrong-rnn"]["score"]), attack
 
@@ -132,8 +132,8 @@ def test_gradebook_records_for_formgrader(graded_corpus):
     course = graded_corpus["base"] / "course"
     with Gradebook(graded_corpus["db"]) as gradebook:
         solved = gradebook.find_submission(A1, "solved")
-        assert solved.score == 12 and solved.needs_manual_grade, "the written answer still needs a grader"
-        assert gradebook.find_submission(A1, "wrong-rnn").score == 8
+        assert solved.score == autograder_corpus.FULL and solved.needs_manual_grade, "the written answer still needs a grader"
+        assert gradebook.find_submission(A1, "wrong-rnn").score == autograder_corpus.PARTIAL
         assert gradebook.find_submission(A1, "missing").score == 0
         with pytest.raises(Exception):
             gradebook.find_submission(A1, "empty-file")  # unreadable: nothing recorded
@@ -147,7 +147,7 @@ def test_gradebook_records_for_formgrader(graded_corpus):
 @pytest.mark.slow
 def test_feedback_pages_can_hide_hidden_tests(graded_corpus, tmp_path):
     page = (graded_corpus["base"] / "out" / "feedback" / "wrong-rnn.html").read_text()
-    assert "8 / 12" in page and "BEGIN HIDDEN TESTS" not in page, "hidden tests stay hidden by default"
+    assert f"{autograder_corpus.PARTIAL:g} / {autograder_corpus.FULL:g}" in page and "BEGIN HIDDEN TESTS" not in page, "hidden tests stay hidden by default"
     spec = assignments.from_solutions(A1)
     from autograder.feedback import feedback_html
 
@@ -227,13 +227,13 @@ def test_check_reports_and_changes_nothing(tmp_path):
     before = hashlib.sha256(solved.read_bytes()).hexdigest(), solved.stat().st_mtime_ns
     done = autograder("check", solved)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "total 12 / 12" in done.stdout and "rnn_forward" in done.stdout
+    assert f"total {autograder_corpus.FULL:g} / {autograder_corpus.FULL:g}" in done.stdout and "rnn_forward" in done.stdout
     assert (hashlib.sha256(solved.read_bytes()).hexdigest(), solved.stat().st_mtime_ns) == before
     partial = tmp_path / "mine.ipynb"
     nbformat.write(student_notebook(A1, {**autograder_corpus.SOLUTIONS, "rnn_forward": autograder_corpus.WRONG_RNN}),
                    str(partial))
     done = autograder("check", partial, "--assignment", A1)
-    assert done.returncode == 1 and "total 8 / 12" in done.stdout and "FAILED" in done.stdout
+    assert done.returncode == 1 and f"total {autograder_corpus.PARTIAL:g} / {autograder_corpus.FULL:g}" in done.stdout and "FAILED" in done.stdout
 
 
 @pytest.mark.root

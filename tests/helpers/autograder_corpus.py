@@ -1,6 +1,6 @@
 """Hostile and broken submissions of assignment 1, each with the status and score it must get.
 
-Every case is a student folder. Most start from the full solution (12 of 12 autograded points)
+Every case is a student folder. Most start from the full solution (every autograded point)
 and add one attack or one defect, so the expected score says whether the attack changed anything.
 ``build(folder, secrets)`` writes the corpus; ``secrets`` holds what an attacker would like to read
 (paths of the solutions, the gradebook and another student's folder, and a local TCP port), the
@@ -12,15 +12,17 @@ from pathlib import Path
 
 import nbformat
 
-from tests.helpers.assignment_harness import answer_cells, nbgrader_meta, source_notebook
+from tests.helpers.assignment_harness import answer_cells, nbgrader_meta, question, source_notebook, test_cells
 from tests.helpers.classroom import student_notebook
 
 ASSIGNMENT = "a1_recurrence_and_gradients"
-FULL = 12.0
+FULL = sum(test_cells(source_notebook(ASSIGNMENT)).values())  # every autograded point
 SOLUTIONS = answer_cells(source_notebook(ASSIGNMENT))
 WRONG_RNN = "def rnn_forward(X, h0, W_x, W_h, b):\n    return np.zeros((len(X) + 1, len(h0)))\n"
 LOOP = "def rnn_forward(X, h0, W_x, W_h, b):\n    while True:\n        pass\n"
-TESTS_OF_RNN = 4.0  # points of rnn_forward's test cells
+TESTS_OF_RNN = sum(points for test, points in test_cells(source_notebook(ASSIGNMENT)).items()
+                   if question(ASSIGNMENT, test) == "rnn_forward")  # what a wrong rnn_forward loses
+PARTIAL = FULL - TESTS_OF_RNN  # the score of a solution with a wrong rnn_forward
 
 # An attack that, if it worked, would make the wrong rnn_forward pass: the score shows whether it did.
 PATCHES = {
@@ -40,11 +42,15 @@ ZEROES_INPUTS = ("def rnn_forward(X, h0, W_x, W_h, b):\n    for array in (X, h0,
                  "        array[...] = 0\n    return np.zeros((len(X) + 1, len(h0)))\n")
 EMPTY_ANSWER = "def rnn_forward(X, h0, W_x, W_h, b):\n    return np.zeros((0, len(h0)))\n"
 # Padding every reply of the kernel with output, past the output cap.
+# The first 40 replies carry 5 MB of output each: 200 MB in all, fifty times the cap, however many
+# calls the tests make (padding every reply would make the verdict depend on the cell time limit).
 PAD_REPLIES = """
 import autograder.wire as _wire
 _send = _wire.send
+_padded_replies = [0]
 def _padded(fd, message, *args, **kwargs):
-    if isinstance(message, dict):
+    if isinstance(message, dict) and _padded_replies[0] < 40:
+        _padded_replies[0] += 1
         message["stdout"] = "x" * 5_000_000
     return _send(fd, message, *args, **kwargs)
 _wire.send = _padded

@@ -453,7 +453,7 @@ SPEC = {
         ("the scores are **divided** by the temperature", "test_soft_lookup_temperature",
          "for _tau in (0.5, 2.0, 7.0)"),
         ("as $\\tau \\to \\infty$ they become uniform", "test_soft_lookup_temperature",
-         "soft_lookup(_q, _K, _V, temperature=1e6), _V.mean(axis=0)"),
+         "soft_lookup(_q.copy(), _K.copy(), _V.copy(), temperature=1e6), _V.mean(axis=0)"),
         ("As $\\tau \\to 0$ the weights concentrate on the best-matching key", "test_soft_lookup_hard_limit",
          '"at temperature {_tau} the output must be the value of the best-matching key"'),
         ("Both limits are tested, with temperatures as small as `1e-5`", "test_soft_lookup_hard_limit",
