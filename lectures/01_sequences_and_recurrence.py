@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Lecture 1 — Sequences and recurrence
 #
-# *From Recurrence to Attention*, lecture 1 of 6. About 45 minutes to read and run; the notebook
+# *From Recurrence to Attention*, lecture 1 of 7. About 45 minutes to read and run; the notebook
 # executes in well under a minute on a 2-core laptop CPU.
 #
 # This course follows one argument from start to finish:
@@ -24,7 +24,9 @@
 # 3. an encoder–decoder squeezes the input through a **fixed-size context** (Lecture 3);
 # 4. **attention** lets the decoder look back at every input directly (Lecture 4);
 # 5. **self-attention** lets every position do the same for every other (Lecture 5);
-# 6. and that is **why attention replaced recurrence** (Lecture 6).
+# 6. that is **why attention replaced recurrence** (Lecture 6);
+# 7. and why recurrence **returns**, as linear attention and state-space models, to pay
+#    attention's price (Lecture 7).
 #
 # By the end of this lecture you can
 #
@@ -313,7 +315,7 @@ print(f"n = {n_scan}: the loop takes {n_scan} dependent steps; the scan takes {s
       f"(ceil(log2 n)) and {scan_combinations} combinations of two steps in total")
 
 # %% [markdown]
-# Modern recurrent layers that train fast (the state-space models mentioned in Lecture 6) are built
+# Modern recurrent layers that train fast (the state-space models of Lecture 7) are built
 # on exactly this: a state update that is linear in the state, so that training can use a scan.
 # With a full matrix $A_t$ in place of the vector $a_t$ the scan still works, but each combination
 # is a $d \times d$ matrix product, $d$ times the cost of a step; that is one reason those models use

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Lecture 2 — Vanishing and exploding gradients
 #
-# *From Recurrence to Attention*, lecture 2 of 6. About 60 minutes to read and run; the notebook
+# *From Recurrence to Attention*, lecture 2 of 7. About 60 minutes to read and run; the notebook
 # executes in under a minute on a 2-core laptop CPU.
 #
 # Lecture 1 ended with a chain: the state $h_t$ is computed from $h_{t-1}$, which is computed from

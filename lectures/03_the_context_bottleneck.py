@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Lecture 3 — The context bottleneck
 #
-# *From Recurrence to Attention*, lecture 3 of 6. About 45 minutes to read and run; the notebook
+# *From Recurrence to Attention*, lecture 3 of 7. About 45 minutes to read and run; the notebook
 # trains 36 small models (twelve on each of three seeds) and executes in under a minute on a
 # 2-core laptop CPU.
 #
@@ -25,7 +25,9 @@
 # 3. an encoder–decoder squeezes the input through a **fixed-size context** (this lecture);
 # 4. **attention** lets the decoder look back at every input directly (Lecture 4);
 # 5. **self-attention** lets every position do the same for every other (Lecture 5);
-# 6. and that is **why attention replaced recurrence** (Lecture 6).
+# 6. that is **why attention replaced recurrence** (Lecture 6);
+# 7. and why recurrence **returns**, as linear attention and state-space models, to pay
+#    attention's price (Lecture 7).
 #
 # By the end of this lecture you can
 #

@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Lecture 5 — Self-attention
 #
-# *From Recurrence to Attention*, lecture 5 of 6. About 80 minutes to read and run; the notebook
+# *From Recurrence to Attention*, lecture 5 of 7. About 80 minutes to read and run; the notebook
 # trains 33 small models (every training experiment runs on three seeds) and executes in about a
 # minute on a 2-core laptop CPU.
 #
@@ -25,7 +25,9 @@
 # 3. an encoder–decoder squeezes the input through a **fixed-size context** (Lecture 3);
 # 4. **attention** lets the decoder look back at every input directly (Lecture 4);
 # 5. **self-attention** lets every position do the same for every other (this lecture);
-# 6. and that is **why attention replaced recurrence** (Lecture 6).
+# 6. that is **why attention replaced recurrence** (Lecture 6);
+# 7. and why recurrence **returns**, as linear attention and state-space models, to pay
+#    attention's price (Lecture 7).
 #
 # By the end of this lecture you can
 #

@@ -14,7 +14,8 @@ Modules, by what they hold:
   path length), ``training`` (the shared training loop);
 * models: ``recurrent`` (RNN Jacobians, gradient norm by input position, RNN/LSTM classifiers),
   ``seq2seq`` (GRU encoder-decoder with a fixed context or attention), ``attention_models``
-  (small self-attention models);
+  (small self-attention models), ``linear_recurrence`` (linear attention, the parallel scan,
+  state-space layers, KV cache against a fixed state, associative recall);
 * experiments: ``bottleneck`` (the context-bottleneck sweep of Lectures 3 and 4);
 * figures: ``plotting`` (course style, heatmaps, attention grids, log-log fits, sweep curves),
   ``diagrams`` (dependency graphs and the encoder-decoder, drawn).

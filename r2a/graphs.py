@@ -2,7 +2,8 @@
 
 A graph maps each node to the tuple of nodes it is computed from. Nodes are ``(kind, position)``
 tuples: ``("x", i)`` inputs, ``("h", t)`` recurrent states, ``("y", t)`` outputs of a layer whose
-positions read each other directly.
+positions read each other directly; in ``scan_graph``, the parallel scan of a linear recurrence,
+``("s", t, r)`` is the combination that round ``r`` computes at position ``t``.
 
 * ``dependency_depth``: the minimum number of sequential steps before a node can be computed,
   however many processors there are (the longest chain of nodes that must come before it).
@@ -32,6 +33,36 @@ def self_attention_graph(n: int) -> dict:
     for t in range(1, n + 1):
         graph[("y", t)] = inputs
     return graph
+
+
+def scan_graph(n: int) -> dict:
+    """The parallel scan of a linear recurrence over ``n`` steps (Hillis & Steele), as a graph.
+
+    ``("x", t)`` is step ``t`` (its ``a_t, b_t``), given. In round ``r = 1, 2, ..`` every position
+    ``t > 2^(r-1)`` combines its block of steps with the block ending ``2^(r-1)`` positions earlier:
+    node ``("s", t, r)`` reads the latest node of position ``t - 2^(r-1)`` and the latest of ``t``.
+    The state ``h_t`` (with ``h_0 = 0``) is the last node of position ``t``: after ``ceil(log2 t)``
+    rounds, ``("x", 1)`` for ``t = 1``; ``scan_state`` names it. Every node's position is ``node[1]``.
+    """
+    _check_length(n)
+    graph = {("x", t): () for t in range(1, n + 1)}
+    latest = {t: ("x", t) for t in range(1, n + 1)}
+    span, r = 1, 0
+    while span < n:
+        r += 1
+        updated = {t: ("s", t, r) for t in range(span + 1, n + 1)}
+        for t, node in updated.items():
+            graph[node] = (latest[t - span], latest[t])
+        latest.update(updated)
+        span *= 2
+    return graph
+
+
+def scan_state(t: int):
+    """The node of ``scan_graph`` that holds ``h_t``: the one of the last round that updates position ``t``."""
+    _check_length(t)
+    rounds = (t - 1).bit_length()  # ceil(log2 t): position t is updated while 2^(r-1) < t
+    return ("x", t) if rounds == 0 else ("s", t, rounds)
 
 
 def dependency_depth(graph: dict) -> dict:

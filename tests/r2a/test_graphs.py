@@ -70,3 +70,35 @@ def test_batched_rejects_a_bad_batch_size():
     for bad in (0, 2.5):
         with pytest.raises(ValueError, match="positive integer"):
             graphs.batched(graphs.rnn_graph(2), bad)
+
+
+def test_the_scan_graph_has_depth_ceil_log2_n():
+    for n in (1, 2, 3, 8, 9, 1000):
+        depth = graphs.dependency_depth(graphs.scan_graph(n))
+        assert max(depth.values()) == (n - 1).bit_length()  # ceil(log2 n), 0 for n = 1
+        assert {depth[graphs.scan_state(t)] for t in range(1, n + 1)} == set(range((n - 1).bit_length() + 1))
+
+
+def test_the_scan_graph_of_eight_steps_by_hand():
+    graph = graphs.scan_graph(8)
+    assert graph[("s", 2, 1)] == (("x", 1), ("x", 2))
+    assert graph[("s", 4, 2)] == (("s", 2, 1), ("s", 4, 1))  # steps 1-2, final after round 1, then 3-4
+    assert graph[("s", 8, 3)] == (("s", 4, 2), ("s", 8, 2))
+    assert graphs.nodes_per_round(graph) == [7, 6, 4]  # n - 2^(r-1) combinations in round r
+    assert [graphs.scan_state(t) for t in (1, 2, 3, 5, 8)] == [("x", 1), ("s", 2, 1), ("s", 3, 2), ("s", 5, 3),
+                                                            ("s", 8, 3)]
+
+
+def test_every_state_of_the_scan_reads_every_earlier_step():
+    graph = graphs.scan_graph(13)
+    for t in range(1, 14):
+        reached = {s for s in range(1, 14)
+                   if graphs.shortest_path_length(graph, ("x", s), graphs.scan_state(t)) is not None}
+        assert reached == set(range(1, t + 1))
+
+
+def test_scan_graph_rejects_a_bad_length():
+    with pytest.raises(ValueError, match="positive integer"):
+        graphs.scan_graph(0)
+    with pytest.raises(ValueError, match="positive integer"):
+        graphs.scan_state(0)
