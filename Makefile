@@ -52,7 +52,14 @@ $(STAMP): requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -c "import matplotlib.font_manager"
 	@touch $@
 
-install: $(STAMP)
+# The site's JavaScript, pinned in package.json/package-lock.json: lunr.js (the search runtime that
+# `make site` copies into the site) and axe-core (the site tests' accessibility checks).
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(STAMP) $(NODE_STAMP)
 
 lab: install
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --port=$(PORT) \
