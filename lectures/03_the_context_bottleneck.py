@@ -15,7 +15,7 @@
 # # Lecture 3 — The context bottleneck
 #
 # *From Recurrence to Attention*, lecture 3 of 7. About 45 minutes to read and run; the notebook
-# trains 36 small models (twelve on each of three seeds) and executes in under a minute on a
+# trains 36 small models (twelve on each of three seeds) and executes in about a minute on a
 # 2-core laptop CPU.
 #
 # This course follows one argument from start to finish:

@@ -15,7 +15,7 @@
 # # Lecture 4 — Attention
 #
 # *From Recurrence to Attention*, lecture 4 of 7. About 60 minutes to read and run; the notebook
-# trains 30 small models (ten on each of three seeds) and executes in under a minute on a 2-core
+# trains 30 small models (ten on each of three seeds) and executes in about a minute on a 2-core
 # laptop CPU.
 #
 # This course follows one argument from start to finish:

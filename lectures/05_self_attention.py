@@ -15,8 +15,8 @@
 # # Lecture 5 — Self-attention
 #
 # *From Recurrence to Attention*, lecture 5 of 7. About 80 minutes to read and run; the notebook
-# trains 33 small models (every training experiment runs on three seeds) and executes in about a
-# minute on a 2-core laptop CPU.
+# trains 33 small models (every training experiment runs on three seeds) and executes in under a
+# minute and a half on a 2-core laptop CPU.
 #
 # This course follows one argument from start to finish:
 #

@@ -15,7 +15,7 @@
 # # Lecture 7 — Recurrence returns
 #
 # *From Recurrence to Attention*, lecture 7 of 7. About 60 minutes to read and run; the notebook
-# executes in about a minute on a 2-core laptop CPU.
+# executes in under a minute on a 2-core laptop CPU.
 #
 # This course follows one argument from start to finish:
 #
