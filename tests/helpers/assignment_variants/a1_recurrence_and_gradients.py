@@ -178,15 +178,12 @@ def rnn_forward(X, h0, W_x, W_h, b):
         states.append(np.tanh(W_h.astype(np.float32) @ states[-1] + W_x.astype(np.float32) @ x + b.astype(np.float32)))
     return np.stack(states)
 ''',
-    "writes the states into the caller's X (modifies its input)": '''
+    "changes the caller's X after using it": '''
 def rnn_forward(X, h0, W_x, W_h, b):
     states = [h0]
     for x in X:
         states.append(np.tanh(W_h @ states[-1] + W_x @ x + b))
-    b += 0.0 * b
-    h0 *= 1.0
-    X[:] = X[::-1][::-1] * 1.0
-    X[0, 0] = X[0, 0] + 1.0
+    X[0, 0] += 1.0
     return np.stack(states)
 ''',
 }

@@ -305,9 +305,9 @@ def softmax_jacobian(p):
 ''',
     "the diagonal written into p in place": '''
 def softmax_jacobian(p):
-    J = -np.outer(p, p)
-    p -= p ** 2
-    return J + np.diag(p + p ** 2) - np.diag(p ** 2 + p) + np.diag(p) + np.diag(p ** 2) * 0
+    J = np.diag(p) - np.outer(p, p)
+    p[:] = np.diag(J)
+    return J
 ''',
     "computed in float32": '''
 def softmax_jacobian(p):
@@ -324,16 +324,13 @@ def softmax(x, axis=-1):
 ''',
 }
 WRONG["attention_step"] |= {
-    "shifts the caller's H in place": '''
+    "changes the caller's s after using it": '''
 def attention_step(s, H):
     scores = H @ s
     alpha = np.exp(scores - scores.max())
     alpha /= alpha.sum()
-    H -= 0.0
-    H[...] = H + 0.0 * H
-    s *= 1.0
     context = alpha @ H
-    s[0] = s[0] + 1e-3
+    s[0] += 1e-3
     return alpha, context
 ''',
     "weights from float32 scores": '''
@@ -345,23 +342,21 @@ def attention_step(s, H):
 ''',
 }
 WRONG["additive_scores"] |= {
-    "caches W_s s into the caller's v (modifies v)": '''
+    "changes the caller's v after using it": '''
 def additive_scores(s, H, W_s, W_h, v):
     e = np.tanh(W_s @ s + H @ W_h.T) @ v
-    v += 0.0
-    v[0] = v[0] * 1.0 + 1e-3
+    v[0] += 1e-3
     return e
 ''',
 }
 WRONG["soft_lookup"] |= {
-    "normalises the caller's keys in place": '''
+    "changes the caller's keys after using them": '''
 def soft_lookup(query, keys, values, temperature=1.0):
     scores = keys @ query / temperature
     w = np.exp(scores - scores.max())
     w = w / w.sum()
     out = w @ values
-    keys /= 1.0
-    keys[0] = keys[0] * 2.0
+    keys[0] *= 2.0
     return out
 ''',
 }
