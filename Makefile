@@ -22,7 +22,7 @@ DETERMINISTIC_ENV := $(shell $(PYTHON) -c 'import tomllib; print(" ".join(f"{k}=
 $(foreach setting,$(DETERMINISTIC_ENV),$(eval export $(setting)))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-fast notebooks assignments site bench-autograde bench-grade fuzz-grade lock clean
+.PHONY: help install lab test test-fast notebooks assignments site hub hub-clean bench-autograde bench-grade fuzz-grade lock clean
 
 help:
 	@echo "make lab        set up (first time only) and open JupyterLab at the course root"
@@ -32,6 +32,10 @@ help:
 	@echo "make notebooks  re-execute every notebook from its .py twin (NB=lectures/01_....py for one)"
 	@echo "make assignments  rebuild the solution notebooks and regenerate the student versions with nbgrader"
 	@echo "make site       render the executed lectures and the assignments to a static site in build/site/"
+	@echo "make hub        (root, in a container/VM/course server) a JupyterHub for one instructor and"
+	@echo "                  HUB_STUDENTS=3 students, each a local user; HUB_CREATE_USERS=1 to create them"
+	@echo "                  (the default in CI and containers), HUB_PORT=8000, HUB_PREFIX=r2a-"
+	@echo "make hub-clean  remove the users and the folder (build/hub) that make hub created"
 	@echo "make bench-autograde  time each assignment's autograde against its 60 s budget"
 	@echo "make bench-grade  time the autograder against plain nbgrader autograde on 40 submissions"
 	@echo "make fuzz-grade N=5000  fuzz the autograder with N mutated notebooks (N/100 graded as classes)"
@@ -85,6 +89,14 @@ assignments: install
 # The course as static pages (offline maths, embedded plots): open build/site/index.html.
 site: install
 	$(BIN)/python -m coursetools.site --out build/site
+
+# The classroom on a JupyterHub (hub/, README "The course on a JupyterHub"): needs root, since every
+# person is a local user. HUB_STUDENTS, HUB_PORT, HUB_PREFIX and HUB_CREATE_USERS are read by hub/.
+hub: install
+	$(BIN)/python -m hub start
+
+hub-clean:
+	$(BIN)/python -m hub clean
 
 # Benchmarks, not tests. Each assignment's autograde against its 60 s budget:
 bench-autograde: install

@@ -12,3 +12,17 @@ c.CourseDirectory.release_directory = "assignments"
 # Each solution notebook has a jupytext twin (aN_name.py) holding the solutions in plain text:
 # never copy it into the student version.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "a[0-9]_*.py"]
+
+# Feedback (`nbgrader generate_feedback`, the formgrader's Generate Feedback) shows each test's result
+# and message but not the hidden tests' code: the course's step after nbgrader's GetGrades. It is
+# imported from the course root, this file's folder, wherever nbgrader runs from.
+import os  # noqa: E402
+import sys  # noqa: E402
+
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from autograder.nbgrader_feedback import HideHiddenTests  # noqa: E402
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,4 +1,4 @@
-"""``python -m autograder release | grade | report | check``: the instructor's and learner's commands.
+"""``python -m autograder release | grade | report | check | export``: the instructor's and learner's commands.
 
 A command line that cannot work (an unknown assignment, a missing folder, a gradebook that cannot be
 opened, a number out of range) is refused before anything is graded, with one line on stderr naming
@@ -329,12 +329,59 @@ def grade(args):
     _require_sandbox(_limits(args))
     lock = _lock(course, args.lock_wait)
     try:
-        return _grade(args, name, submissions, course, out, db_url, GradingLog(out / LOG_FILE, name))
+        return _grade(args, name, submissions, course, out, db_url, GradingLog(out / LOG_FILE, name),
+                      whole_class=_is_submitted_folder(path, course))
     finally:
         lock.close()
+        _hand_back(course, out, db_url)
 
 
-def _grade(args, name, submissions, course, out, db_url, log):
+def _hand_back(course, out, db_url):
+    """Run as root (the sandbox needs it) in a course folder someone else owns, as an instructor's
+    ``sudo`` on a hub does: give what this run created back to that owner, so the formgrader and
+    nbgrader, running as the instructor, can go on writing the gradebook and the folders."""
+    owner = course.stat()
+    if os.geteuid() != 0 or owner.st_uid == 0:
+        return
+    from sqlalchemy.engine import make_url
+    from autograder.gradebook import nbgrader_config
+    from nbgrader.coursedir import CourseDirectory
+
+    folders = CourseDirectory(config=nbgrader_config(course), root=str(course))
+    paths = [course / folders.submitted_directory, course / folders.autograded_directory, course / LOCK_FILE, out]
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        paths.append(Path(url.database))
+    for path in paths:
+        if not path.exists() or not path.resolve().is_relative_to(course.resolve()):
+            continue
+        for entry in [path, *(path.rglob("*") if path.is_dir() and not path.is_symlink() else [])]:
+            if entry.lstat().st_uid == 0:
+                os.chown(entry, owner.st_uid, owner.st_gid, follow_symlinks=False)
+
+
+def _is_submitted_folder(path, course):
+    """Is ``path`` the course's own ``submitted/`` (what ``nbgrader collect`` fills): the whole class?"""
+    from autograder.gradebook import nbgrader_config
+    from nbgrader.coursedir import CourseDirectory
+
+    folders = CourseDirectory(config=nbgrader_config(course), root=str(course))
+    return path.is_dir() and path.resolve() == (course / folders.submitted_directory).resolve()
+
+
+def _no_submission(spec, writer, submissions, path):
+    """The students on the gradebook's roster with nothing in the class's submitted/ folder: each is
+    reported missing, with 0, in the summary and grades.csv. The gradebook is left as nbgrader leaves
+    it (no submission: its export and the formgrader show them as not submitted)."""
+    from autograder.pipeline import failed_result
+
+    handed_in = {submission.student_id for submission in submissions}
+    return [failed_result(spec, Submission(student.id), Status.MISSING,
+                          f"no submission: on the gradebook's roster, nothing of theirs in {path}")
+            for student in writer.gradebook.students if student.id not in handed_in]
+
+
+def _grade(args, name, submissions, course, out, db_url, log, whole_class=False):
     results, unrecorded = [], []
     try:
         try:
@@ -356,6 +403,8 @@ def _grade(args, name, submissions, course, out, db_url, log):
         try:
             parallel.grade_all(spec, submissions, _limits(args), workers=args.workers,
                                scheduler=args.scheduler, on_result=record)
+            if whole_class:
+                results.extend(_no_submission(spec, writer, submissions, args.submissions))
         finally:
             writer.close()
         feedback.write_outputs(out, results, spec, show_hidden_tests=args.show_hidden_tests)
@@ -384,7 +433,7 @@ def _grade(args, name, submissions, course, out, db_url, log):
     if log.entries:
         say(f"what went wrong, with tracebacks: {log.path}")
     graded = [r for r in results if r.status in GRADED]
-    return 0 if len(graded) == len(submissions) and not unrecorded else 1
+    return 0 if len(graded) == len(submissions) and not unrecorded else 1  # a student who never submitted is no failure
 
 
 def _errors_to_log(results, log):
@@ -420,6 +469,41 @@ def report(args):
     except (FileNotFoundError, tables.TableError) as error:
         raise BadInput(str(error)) from None
     say(f"item analysis of {summary['students']} students written to {summary['html']}")
+    return 0
+
+
+def export(args):
+    from autograder import export as exports
+
+    name = _declared(args.assignment)
+    course = _course(args.course)
+    db_url = _database(args.db or default_db_url(course))
+    roster = None
+    if args.roster:
+        try:
+            roster = exports.read_roster(args.roster)
+        except exports.RosterError as error:
+            raise BadInput(str(error)) from None
+    declared = next(a for a in the_course().assignments if a.id == name)
+    try:
+        result = exports.final_grades(db_url, name, f"Assignment {declared.number}: {declared.title}", roster)
+    except LookupError as error:
+        raise BadInput(str(error)) from None
+    path = Path(args.out) if args.out else the_course().root / "grading" / name / f"{args.format}.csv"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tables.replace_file(path, lambda handle: exports.write(result, args.format, handle), newline="")
+    except OSError as error:
+        raise BadInput(f"--out {path}: cannot write there ({error.strerror or error})") from None
+    say(f"{len(result.grades)} final grades of {name} (late penalties included, out of {result.max_score:g}) "
+        f"written for {args.format} to {path}")
+    if result.no_submission:
+        say(f"  no submission, exported as 0: {', '.join(result.no_submission)}")
+    if result.not_in_gradebook:
+        say(f"  on the roster but not in the gradebook, exported with an empty score: "
+            f"{', '.join(result.not_in_gradebook)}")
+    if result.not_on_roster:
+        say(f"  in the gradebook but not on the roster, left out: {', '.join(result.not_on_roster)}")
     return 0
 
 
@@ -514,6 +598,14 @@ def main(argv=None):
     p = commands.add_parser("check", help="check your own notebook against all tests (changes nothing)")
     p.add_argument("notebook")
     p.add_argument("--assignment", help="which assignment (default: from the file name)")
+    p = commands.add_parser("export", help="final grades (late penalties included) for Canvas, Moodle or as CSV")
+    p.add_argument("assignment")
+    p.add_argument("--format", choices=["canvas", "moodle", "csv"], default="csv",
+                   help="the column layout of the LMS that imports it (default csv: nbgrader's own columns)")
+    p.add_argument("--out", help="the file to write (default grading/ASSIGNMENT/FORMAT.csv)")
+    p.add_argument("--roster", help="the LMS's class list (CSV): every id is checked against the gradebook")
+    p.add_argument("--db", help="gradebook URL (default: COURSE/gradebook.db)")
+    p.add_argument("--course", help="folder holding nbgrader's gradebook.db (default: the repository root)")
     for name in ("grade", "check"):
         p = commands.choices[name]
         p.add_argument("--timeout", type=POSITIVE_SECONDS, default=60.0, help="seconds per cell (default 60)")
@@ -527,7 +619,7 @@ def main(argv=None):
     try:
         if args.command == "release":
             return release(args.assignment)
-        return {"grade": grade, "report": report, "check": check}[args.command](args)
+        return {"grade": grade, "report": report, "check": check, "export": export}[args.command](args)
     except BadInput as problem:
         say(f"{PROG} {args.command}: error: {problem}".replace("\n", " "), sys.stderr)
         return 2

@@ -40,6 +40,7 @@ QUIET = logging.getLogger("autograder.gradebook")
 QUIET.addHandler(logging.NullHandler())
 QUIET.propagate = False
 TIMESTAMP_FORMAT = Exchange.timestamp_format.default_value  # what nbgrader writes in timestamp.txt
+NBGRADER_RECORDS = ("timestamp.txt", "submission_secret.txt")  # written by nbgrader's submit and collect
 
 
 def default_db_url(root):
@@ -213,6 +214,16 @@ class GradebookWriter:
         temporary = autograded / f".{self.assignment.notebook}.ipynb.partial"
         temporary.write_text(result.autograded)
         os.replace(temporary, autograded / f"{self.assignment.notebook}.ipynb")
+        # nbgrader's autograde copies the submission's folder here; of it, generate_feedback and
+        # release_feedback need nbgrader's records: when it was submitted, and the secret that names
+        # the feedback file only its student can fetch. (The student's other files are not needed.)
+        for record in NBGRADER_RECORDS:
+            source = submitted / record
+            if source.is_file() and not source.is_symlink():
+                _replace(autograded / record, source.read_bytes()[:4096])
+        if not (autograded / "timestamp.txt").exists() and result.timestamp:
+            when = datetime.datetime.fromtimestamp(result.timestamp, datetime.timezone.utc)
+            _replace(autograded / "timestamp.txt", when.strftime(TIMESTAMP_FORMAT).encode())
 
     def _zero(self, student):
         """A missing notebook scores 0 everywhere, as nbgrader records it."""

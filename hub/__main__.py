@@ -1,0 +1,65 @@
+"""``python -m hub start | clean``: what ``make hub`` and ``make hub-clean`` run."""
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hub import classroom as rooms
+
+DEFAULT_FOLDER = rooms.REPOSITORY / "build" / "hub"
+
+
+def _classroom(args):
+    return rooms.Classroom(Path(args.folder).resolve(), prefix=args.prefix, students=args.students, port=args.port)
+
+
+def start(args):
+    room = _classroom(args)
+    create = rooms.default_create_users() if args.create_users is None else args.create_users
+    print(f"setting up the classroom in {room.folder} (nbgrader's course root: {room.course})", flush=True)
+    settings = rooms.set_up(room, create)
+    print(f"\nJupyterHub at {room.url}/ - log in with the password {settings['password']} as\n"
+          f"  {room.instructor} (instructor: Nbgrader > Formgrader)\n"
+          + "".join(f"  {student} (student: Nbgrader > Assignment List)\n" for student in room.student_ids)
+          + "Stop it with Ctrl-C; `make hub-clean` removes these users and the folder.\n", flush=True)
+    hub = subprocess.Popen(rooms.hub_command(room), cwd=room.state, env=rooms.hub_env(room))
+    try:
+        return hub.wait()
+    except KeyboardInterrupt:
+        hub.terminate()
+        hub.wait(timeout=30)
+        return 0
+
+
+def clean(args):
+    room = _classroom(args)
+    if os.geteuid() != 0 and room.created_users():
+        raise rooms.Refused("make hub-clean needs root to remove the users make hub created")
+    removed = rooms.clean(room)
+    print(f"removed {len(removed)} local users ({', '.join(removed) or 'none'}) and {room.folder}")
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m hub", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name in ("start", "clean"):
+        p = commands.add_parser(name)
+        p.add_argument("--folder", default=str(DEFAULT_FOLDER), help="the classroom's folder (default build/hub)")
+        p.add_argument("--prefix", default=os.environ.get("HUB_PREFIX", "r2a-"), help="the user names' prefix")
+        p.add_argument("--students", type=int, default=int(os.environ.get("HUB_STUDENTS", "3")))
+        p.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")))
+    commands.choices["start"].add_argument("--create-users", action=argparse.BooleanOptionalAction, default=None,
+                                           help="create the local users (default: HUB_CREATE_USERS, else yes in "
+                                                "CI and containers)")
+    args = parser.parse_args(argv)
+    try:
+        return {"start": start, "clean": clean}[args.command](args)
+    except rooms.Refused as problem:
+        print(f"make hub: {problem}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+# JupyterHub's configuration for the course's classroom. `make hub` writes the settings (users,
+# ports, paths, the demo password) to build/hub/hub.json and starts `jupyterhub -f` on this file with
+# R2A_HUB_SETTINGS pointing there. To point an existing hub at the course instead, copy the lines
+# marked "the course" into its own jupyterhub_config.py (see the README's hub section).
+import json
+import os
+
+c = get_config()  # noqa: F821  (provided by JupyterHub when it loads this file)
+settings = json.load(open(os.environ["R2A_HUB_SETTINGS"]))
+state = settings["state"]
+
+# Where the hub listens: this machine only, on ports of its own.
+c.JupyterHub.bind_url = f"http://127.0.0.1:{settings['port']}"
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{settings['hub_port']}"
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings['proxy_api_port']}"
+c.ConfigurableHTTPProxy.command = [settings["proxy"]]  # configurable-http-proxy, pinned in package.json
+c.JupyterHub.db_url = f"sqlite:///{state}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = f"{state}/jupyterhub_cookie_secret"
+c.JupyterHub.pid_file = f"{state}/jupyterhub.pid"
+
+# Logins. For the local demo, the built-in dummy authenticator: the listed users, one shared password.
+# On a real deployment change this one setting, e.g. to "pam" (each local user's own password) or an
+# OAuth authenticator such as oauthenticator's "github" (then map its names to local users).
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = settings["password"]
+c.Authenticator.allowed_users = {settings["instructor"], *settings["students"]}
+c.Authenticator.admin_users = {settings["instructor"]}
+
+# The course: each person's own JupyterLab (with nbgrader's extensions), started as their local
+# user in their home, with the course environment's deterministic settings.
+c.Spawner.cmd = [settings["singleuser"]]
+c.Spawner.default_url = "/lab"
+c.Spawner.notebook_dir = "~"
+c.Spawner.environment = {name: value for name, value in settings["environment"].items() if name != "PYTHONPATH"}
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 120
+
+
+def course_on_path(spawner):
+    """The instructor's server imports the course's own nbgrader steps from the course root."""
+    if spawner.user.name == settings["instructor"]:
+        spawner.environment = dict(spawner.environment, PYTHONPATH=settings["course"])  # a copy: not the students'
+
+
+
+c.Spawner.pre_spawn_hook = course_on_path
