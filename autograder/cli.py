@@ -478,6 +478,11 @@ def export(args):
     name = _declared(args.assignment)
     course = _course(args.course)
     db_url = _database(args.db or default_db_url(course))
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and not Path(url.database).exists():
+        raise BadInput(f"there is no gradebook at {url.database}: grade {name} first (or give --db, --course)")
     roster = None
     if args.roster:
         try:
@@ -616,6 +621,11 @@ def main(argv=None):
                        help="show the code of hidden tests and whole tracebacks (default: only which test "
                             "failed and its message)")
     args = parser.parse_args(argv)
+    # nbgrader's gradebook shells out to `alembic` when it creates or upgrades a database: the one of
+    # this Python's environment, even when the instructor's PATH does not name it.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     try:
         if args.command == "release":
             return release(args.assignment)

@@ -50,3 +50,36 @@ def test_scores_and_comments_are_nbgraders_and_a_submission_is_recorded_whole(tm
         comments = {comment.name: comment.auto_comment for comment in alice.comments}
         assert comments["rnn_forward"] == "No response." and comments["hidden_jacobian"] is None
         assert all(comments[m] is None for m in spec.manual)
+
+
+@pytest.mark.slow
+def test_autograded_keeps_nbgraders_records_so_feedback_can_be_released(tmp_path):
+    """nbgrader's release_feedback refuses a feedback folder without the submission's timestamp.txt
+    and submission_secret.txt, which generate_feedback takes from autograded/ (nbgrader's autograde
+    copies them there from submitted/)."""
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    cli.register(COURSE, A1, db)
+    spec = assignments.from_gradebook(A1, db)
+    notebook, _, _ = restore.restore(student_notebook(A1, answer_cells(source_notebook(A1))), spec)
+    submitted = tmp_path / "submitted" / "alice" / A1
+    submitted.mkdir(parents=True)
+    nbformat.write(notebook, str(submitted / f"{A1}.ipynb"))
+    (submitted / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+    (submitted / "submission_secret.txt").write_text("a-secret")
+    collected = result("alice", notebook, spec)
+    collected.path = str(submitted / f"{A1}.ipynb")
+    writer = GradebookWriter(db, tmp_path, spec)
+    try:
+        writer.record(collected)
+        (submitted / "submission_secret.txt").unlink()  # a submission nbgrader did not collect has none
+        bob = result("bob", notebook, spec)
+        bob.timestamp = 1764583200.0  # 2025-12-01 10:00 UTC
+        writer.record(bob)
+    finally:
+        writer.close()
+    alice = tmp_path / "autograded" / "alice" / A1
+    assert (alice / "timestamp.txt").read_text() == "2026-12-01 10:00:00.000000 UTC"
+    assert (alice / "submission_secret.txt").read_text() == "a-secret"
+    bob_folder = tmp_path / "autograded" / "bob" / A1
+    assert (bob_folder / "timestamp.txt").read_text().startswith("2025-12-01 10:00:00")
+    assert not (bob_folder / "submission_secret.txt").exists()
