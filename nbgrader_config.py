@@ -15,14 +15,16 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 # Feedback (`nbgrader generate_feedback`, the formgrader's Generate Feedback) shows each test's result
 # and message but not the hidden tests' code: the course's step after nbgrader's GetGrades. It is
-# imported from the course root, this file's folder, wherever nbgrader runs from.
+# imported from the course root, this file's folder, wherever nbgrader runs from. (A copy of this
+# file in a folder without the course's autograder/ beside it keeps nbgrader's own pipeline.)
 import os  # noqa: E402
 import sys  # noqa: E402
 
-if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from autograder.nbgrader_feedback import HideHiddenTests  # noqa: E402
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import GetGrades  # noqa: E402
+if os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograder")):
+    if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from autograder.nbgrader_feedback import HideHiddenTests
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
 
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

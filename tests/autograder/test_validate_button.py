@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from tests.helpers.assignment_harness import solved_student_version
-from tests.helpers.lab_server import TOKEN, free_port, isolated_env, lab_command, running
+from tests.helpers.lab_server import TOKEN, free_port, isolated_env, lab_command, press_validate, running
 from tests.helpers import COURSE
 
 ROOT = COURSE.root
@@ -34,12 +34,7 @@ def validate(open_page, base, notebook):
     page = open_page(1400, 900)
     # a workspace of its own per notebook, so no tab restored from an earlier page gets in the way
     page.goto(f"{base}/lab/workspaces/{Path(notebook).stem}/tree/{notebook}?token={TOKEN}")
-    button = page.locator(".jp-NotebookPanel-toolbar .jp-ToolbarButton:visible", has_text="Validate")
-    button.wait_for(timeout=90_000)
-    button.click()
-    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
-    dialog.wait_for(timeout=120_000)
-    return dialog.inner_text()
+    return press_validate(page)
 
 
 @pytest.mark.slow

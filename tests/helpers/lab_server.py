@@ -69,3 +69,13 @@ def stop(process):
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=20)
+
+
+def press_validate(page):
+    """Press nbgrader's Validate on the notebook open in ``page``; the text of its result dialog."""
+    button = page.locator(".jp-NotebookPanel-toolbar .jp-ToolbarButton:visible", has_text="Validate")
+    button.wait_for(timeout=120_000)
+    button.click()
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=180_000)
+    return dialog.inner_text()

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -39,6 +40,7 @@ from tests.helpers.assignment_harness import answer_cells, isolated_score, sourc
 from tests.helpers.assignment_variants import a1_recurrence_and_gradients as variants
 from tests.helpers.autograder_corpus import PARTIAL, WRONG_RNN
 from tests.helpers.classroom import student_notebook
+from tests.helpers.lab_server import press_validate, stop
 
 ASSIGNMENT = "a1_recurrence_and_gradients"
 NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
@@ -57,7 +59,7 @@ def step(name):
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub():
     """The classroom set up and its hub running, on ports and with user names of this run's own."""
     if os.geteuid() != 0:
         if os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
@@ -69,7 +71,7 @@ def hub(tmp_path_factory):
     token = secrets.token_hex(3)
     room = rooms.Classroom(COURSE.root / "build" / f"test-hub-{token}", prefix=f"t{token}-", students=3,
                            port=rooms.free_port())
-    process = None
+    process, log = None, None
     try:
         with step("set up the classroom (users, course copy, gradebook roster, nbgrader generate)"):
             settings = rooms.set_up(room, create_users=True)
@@ -81,12 +83,13 @@ def hub(tmp_path_factory):
         yield room, settings
     finally:
         if process is not None:
-            from tests.helpers.lab_server import stop
-
             stop(process)
-        rooms.clean(room)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        if log is not None:
+            log.close()
+            shutil.copy(room.folder / "hub.log", ARTIFACTS / "hub.log")  # the hub's and the servers' logs
         (ARTIFACTS / "hub-steps.json").write_text(json.dumps(STEPS, indent=2))
+        rooms.clean(room)
 
 
 def _wait_for(url, process, seconds=60):
@@ -172,15 +175,10 @@ def fill_in(page, user, answers):
     contents(page, user, NOTEBOOK, {"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(notebook))})
 
 
-def validate(page, user):
+def validate(page):
     page.goto(f"{page.url.split('/lab')[0]}/lab/tree/{NOTEBOOK}")
-    button = page.locator(".jp-NotebookPanel-toolbar .jp-ToolbarButton:visible", has_text="Validate")
-    button.wait_for(timeout=120_000)
-    button.click()
-    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
-    dialog.wait_for(timeout=180_000)
-    text = dialog.inner_text()
-    dialog.locator("button", has_text="OK").click()
+    text = press_validate(page)
+    page.locator(".jp-Dialog button", has_text="OK").click()
     return text
 
 
@@ -219,7 +217,7 @@ def test_a_class_goes_through_the_nbgrader_cycle_on_the_hub(hub, open_page):
         expect(first.locator("#released_assignments_list .list_item", has_text=ASSIGNMENT)).to_be_visible(timeout=60_000)
         click_in(first, "#released_assignments_list", "Fetch", "#fetched_assignments_list .list_item")
         fill_in(first, one, {**SOLUTIONS, "rnn_forward": CHANGES_X})
-        validation = validate(first, one)
+        validation = validate(first)
         assignment_list(first)
         click_in(first, "#fetched_assignments_list", "Submit", "#submitted_assignments_list .list_item")
     assert "Success! Your notebook passes all the tests." in validation, validation[:2000]
