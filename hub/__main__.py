@@ -1,6 +1,7 @@
 """``python -m hub start | clean``: what ``make hub`` and ``make hub-clean`` run."""
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,16 +21,19 @@ def start(args):
     print(f"setting up the classroom in {room.folder} (nbgrader's course root: {room.course})", flush=True)
     settings = rooms.set_up(room, create)
     print(f"\nJupyterHub at {room.url}/ - log in with the password {settings['password']} as\n"
-          f"  {room.instructor} (instructor: Nbgrader > Formgrader)\n"
+          f"  {room.instructor} (instructor: the formgrader is at {room.url}/user/{room.instructor}/formgrader,\n"
+          f"    in a tab of its own: JupyterHub forbids showing it inside JupyterLab)\n"
           + "".join(f"  {student} (student: Nbgrader > Assignment List)\n" for student in room.student_ids)
           + "Stop it with Ctrl-C; `make hub-clean` removes these users and the folder.\n", flush=True)
     hub = subprocess.Popen(rooms.hub_command(room), cwd=room.state, env=rooms.hub_env(room))
     try:
         return hub.wait()
     except KeyboardInterrupt:
-        hub.terminate()
-        hub.wait(timeout=30)
         return 0
+    finally:
+        if hub.poll() is None:  # interrupted, or this process was told to stop: the hub stops too
+            hub.terminate()
+            hub.wait(timeout=30)
 
 
 def clean(args):
@@ -62,4 +66,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(143))  # runs the finally that stops the hub
     sys.exit(main())

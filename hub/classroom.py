@@ -22,6 +22,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -312,8 +313,27 @@ def hub_env(classroom):
                 PATH=f"{VENV_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}")
 
 
+def stop_hub(classroom, seconds=30):
+    """Stop the classroom's hub if it still runs (its pid file), and the servers it started."""
+    pid_file = classroom.state / "jupyterhub.pid"
+    try:
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, signal.SIGTERM)  # JupyterHub stops the users' servers and its proxy on SIGTERM
+    except (OSError, ValueError, IndexError):
+        return
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+
+
 def clean(classroom):
-    """Remove the users this classroom created (their processes stopped first) and its folder."""
+    """Remove the users this classroom created (its hub and their processes stopped first) and its folder."""
+    stop_hub(classroom)
     removed = []
     for user in classroom.created_users():
         if not _user_exists(user):

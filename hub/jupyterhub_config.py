@@ -18,13 +18,14 @@ c.JupyterHub.db_url = f"sqlite:///{state}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{state}/jupyterhub_cookie_secret"
 c.JupyterHub.pid_file = f"{state}/jupyterhub.pid"
 
-# Logins. For the local demo, the built-in dummy authenticator: the listed users, one shared password.
-# On a real deployment change this one setting, e.g. to "pam" (each local user's own password) or an
-# OAuth authenticator such as oauthenticator's "github" (then map its names to local users).
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = settings["password"]
+# Logins. For the local demo, JupyterHub's shared-password authenticator: the listed users, one
+# password. On a real deployment change this one setting, e.g. to "pam" (each local user's own
+# password) or an OAuth authenticator such as oauthenticator's "github" (then map its names to local users).
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = settings["password"]
 c.Authenticator.allowed_users = {settings["instructor"], *settings["students"]}
-c.Authenticator.admin_users = {settings["instructor"]}
+# No hub admins: the instructor's powers are nbgrader's (the formgrader), not the hub's. (This
+# authenticator would want a second, 32-character password for admins.)
 
 # The course: each person's own JupyterLab (with nbgrader's extensions), started as their local
 # user in their home, with the course environment's deterministic settings.
