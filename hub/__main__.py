@@ -40,8 +40,10 @@ def clean(args):
     room = _classroom(args)
     if os.geteuid() != 0 and room.created_users():
         raise rooms.Refused("make hub-clean needs root to remove the users make hub created")
+    existed = room.folder.exists()
     removed = rooms.clean(room)
-    print(f"removed {len(removed)} local users ({', '.join(removed) or 'none'}) and {room.folder}")
+    print(f"removed {len(removed)} local users ({', '.join(removed) or 'none'})"
+          + (f" and {room.folder}" if existed else f"; there was no {room.folder}"))
     return 0
 
 
@@ -61,7 +63,7 @@ def main(argv=None):
     try:
         return {"start": start, "clean": clean}[args.command](args)
     except rooms.Refused as problem:
-        print(f"make hub: {problem}", file=sys.stderr)
+        print(f"python -m hub {args.command}: error: {problem}", file=sys.stderr)
         return 2
 
 

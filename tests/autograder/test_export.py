@@ -14,6 +14,7 @@ from sqlalchemy.exc import SAWarning
 from autograder import cli, export
 from tests.helpers import COURSE
 
+pytestmark = pytest.mark.slow  # nbgrader creates each gradebook through alembic: seconds, not milliseconds
 A1 = "a1_recurrence_and_gradients"
 TITLE = "Assignment 1: Recurrence and gradients"  # course.toml's number and title
 # student: (autograded points, hand-graded points, late penalty); "carol" submitted nothing
