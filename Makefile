@@ -28,7 +28,7 @@ help:
 	@echo "make lab        set up (first time only) and open JupyterLab at the course root"
 	@echo "                  PORT=8888 to choose the port, BROWSER=no on a server without a browser"
 	@echo "make test       set up, then run every test and strict nbval on every lecture"
-	@echo "make test-fast  the fast tier only (no kernels, nbgrader, browser or sandbox): under a minute"
+	@echo "make test-fast  the fast tier only (no kernels, nbgrader, browser or sandbox): about a minute"
 	@echo "make notebooks  re-execute every notebook from its .py twin (NB=lectures/01_....py for one)"
 	@echo "make assignments  rebuild the solution notebooks and regenerate the student versions with nbgrader"
 	@echo "make site       render the executed lectures and the assignments to a static site in build/site/"
@@ -74,7 +74,7 @@ test: install
 	  --durations=5
 
 # The tier to run while working: no kernels, no nbgrader runs, no browser, no sandbox (markers in
-# pyproject.toml); under a minute on 2 cores.
+# pyproject.toml); about a minute on 2 cores (78 s on the course machine).
 test-fast: install
 	$(BIN)/python -m pytest tests -m "not slow and not browser and not root" -q
 
