@@ -11,6 +11,19 @@ from hub import classroom as rooms
 DEFAULT_FOLDER = rooms.REPOSITORY / "build" / "hub"
 
 
+def _whole(low, high):
+    """An argparse type: a whole number from ``low`` to ``high`` (also for the HUB_* defaults)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, not {text!r}")
+        return value
+    return parse
+
+
 def _classroom(args):
     return rooms.Classroom(Path(args.folder).resolve(), prefix=args.prefix, students=args.students, port=args.port)
 
@@ -54,8 +67,10 @@ def main(argv=None):
         p = commands.add_parser(name)
         p.add_argument("--folder", default=str(DEFAULT_FOLDER), help="the classroom's folder (default build/hub)")
         p.add_argument("--prefix", default=os.environ.get("HUB_PREFIX", "r2a-"), help="the user names' prefix")
-        p.add_argument("--students", type=int, default=int(os.environ.get("HUB_STUDENTS", "3")))
-        p.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")))
+        p.add_argument("--students", type=_whole(1, 500), default=os.environ.get("HUB_STUDENTS", "3"),
+                       help="how many students (HUB_STUDENTS, default 3)")
+        p.add_argument("--port", type=_whole(1, 65535), default=os.environ.get("HUB_PORT", "8000"),
+                       help="the hub's port on 127.0.0.1 (HUB_PORT, default 8000)")
     commands.choices["start"].add_argument("--create-users", action=argparse.BooleanOptionalAction, default=None,
                                            help="create the local users (default: HUB_CREATE_USERS, else yes in "
                                                 "CI and containers)")

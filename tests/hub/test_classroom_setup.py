@@ -85,3 +85,16 @@ def test_clean_removes_exactly_what_was_recorded_and_restores_modes(room, tmp_pa
     assert rooms.clean(room) == ["zz-instructor", "zz-student1"]
     assert [c for c in commands if c[0] == "userdel"] == [["userdel", "zz-instructor"], ["userdel", "zz-student1"]]
     assert not room.folder.exists() and oct(opened.stat().st_mode & 0o777) == oct(0o700)
+
+
+@pytest.mark.parametrize("argv, environment", [
+    (["start", "--students", "0"], {}), (["start", "--port", "70000"], {}), (["clean"], {"HUB_STUDENTS": "many"})])
+def test_a_bad_count_or_port_is_refused_with_one_line(argv, environment, monkeypatch, capsys):
+    from hub.__main__ import main
+
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    error = capsys.readouterr().err.strip().splitlines()
+    assert stopped.value.code == 2 and "must be a whole number" in error[-1]
