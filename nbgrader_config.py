@@ -20,9 +20,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 import os  # noqa: E402
 import sys  # noqa: E402
 
-if os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograder")):
-    if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+course_root = os.path.dirname(os.path.abspath(__file__))
+if os.path.isdir(os.path.join(course_root, "autograder")):
+    if course_root not in sys.path:
+        sys.path.insert(0, course_root)
     from autograder.nbgrader_feedback import HideHiddenTests
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades

@@ -327,16 +327,25 @@ def grade(args):
     if not submissions:
         raise BadInput(f"no student folders or notebooks found in {args.submissions}")
     _require_sandbox(_limits(args))
+    folders = _folders(course)
     lock = _lock(course, args.lock_wait)
     try:
         return _grade(args, name, submissions, course, out, db_url, GradingLog(out / LOG_FILE, name),
-                      whole_class=_is_submitted_folder(path, course))
+                      whole_class=path.is_dir() and path.resolve() == (course / folders.submitted_directory).resolve())
     finally:
         lock.close()
-        _hand_back(course, out, db_url)
+        _hand_back(course, out, db_url, folders)
 
 
-def _hand_back(course, out, db_url):
+def _folders(course):
+    """nbgrader's folders of the course being graded, as its nbgrader configuration names them."""
+    from autograder.gradebook import nbgrader_config
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=nbgrader_config(course), root=str(course))
+
+
+def _hand_back(course, out, db_url, folders):
     """Run as root (the sandbox needs it) in a course folder someone else owns, as an instructor's
     ``sudo`` on a hub does: give what this run created back to that owner, so the formgrader and
     nbgrader, running as the instructor, can go on writing the gradebook and the folders."""
@@ -344,10 +353,7 @@ def _hand_back(course, out, db_url):
     if os.geteuid() != 0 or owner.st_uid == 0:
         return
     from sqlalchemy.engine import make_url
-    from autograder.gradebook import nbgrader_config
-    from nbgrader.coursedir import CourseDirectory
 
-    folders = CourseDirectory(config=nbgrader_config(course), root=str(course))
     paths = [course / folders.submitted_directory, course / folders.autograded_directory, course / LOCK_FILE, out]
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite" and url.database:
@@ -358,15 +364,6 @@ def _hand_back(course, out, db_url):
         for entry in [path, *(path.rglob("*") if path.is_dir() and not path.is_symlink() else [])]:
             if entry.lstat().st_uid == 0:
                 os.chown(entry, owner.st_uid, owner.st_gid, follow_symlinks=False)
-
-
-def _is_submitted_folder(path, course):
-    """Is ``path`` the course's own ``submitted/`` (what ``nbgrader collect`` fills): the whole class?"""
-    from autograder.gradebook import nbgrader_config
-    from nbgrader.coursedir import CourseDirectory
-
-    folders = CourseDirectory(config=nbgrader_config(course), root=str(course))
-    return path.is_dir() and path.resolve() == (course / folders.submitted_directory).resolve()
 
 
 def _no_submission(spec, writer, submissions, path):
@@ -382,6 +379,7 @@ def _no_submission(spec, writer, submissions, path):
 
 
 def _grade(args, name, submissions, course, out, db_url, log, whole_class=False):
+    """``whole_class``: the submissions are the course's own submitted/ (what ``nbgrader collect`` fills)."""
     results, unrecorded = [], []
     try:
         try:
@@ -489,7 +487,7 @@ def export(args):
             roster = exports.read_roster(args.roster)
         except exports.RosterError as error:
             raise BadInput(str(error)) from None
-    declared = next(a for a in the_course().assignments if a.id == name)
+    declared = the_course().assignment(name)
     try:
         result = exports.final_grades(db_url, name, f"Assignment {declared.number}: {declared.title}", roster)
     except LookupError as error:

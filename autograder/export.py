@@ -40,9 +40,10 @@ class FinalGrade:
     email: str
     submitted: bool
     timestamp: str
+    # The three scores are None for a roster student the gradebook does not know.
     raw_score: float       # autograded plus hand-graded points
     late_penalty: float
-    score: float           # what the LMS gets (None: not in the gradebook)
+    score: float           # what the LMS gets
 
 
 @dataclasses.dataclass
@@ -105,7 +106,7 @@ def final_grades(db_url, assignment, column, roster=None):
     not_on_roster = sorted(set(grades) - known)
     not_in_gradebook = [] if roster is None else sorted(known - set(grades))
     rows = [grade for grade in grades.values() if grade.student_id in known]
-    rows += [FinalGrade(student, "", "", "", False, "", 0.0, 0.0, None) for student in not_in_gradebook]
+    rows += [FinalGrade(student, "", "", "", False, "", None, None, None) for student in not_in_gradebook]
     rows.sort(key=lambda grade: grade.student_id)
     return Export(assignment, column, duedate, max_score, rows,
                   [g.student_id for g in rows if not g.submitted and g.score is not None],
@@ -132,9 +133,8 @@ def rows(export, layout):
         yield NBGRADER_COLUMNS
         for grade in export.grades:
             yield [export.assignment, export.duedate, grade.timestamp, grade.student_id, grade.last_name,
-                   grade.first_name, grade.email, _number(grade.raw_score if grade.score is not None else None),
-                   _number(grade.late_penalty if grade.score is not None else None), _number(grade.score),
-                   _number(export.max_score)]
+                   grade.first_name, grade.email, _number(grade.raw_score), _number(grade.late_penalty),
+                   _number(grade.score), _number(export.max_score)]
     else:
         raise ValueError(f"unknown format {layout!r}; the formats are {', '.join(FORMATS)}")
 

@@ -104,6 +104,12 @@ class _Flushing:
         return getattr(self._session, name)
 
 
+def _timestamp_text(result):
+    """When ``result`` was submitted, as nbgrader writes it in timestamp.txt."""
+    when = datetime.datetime.fromtimestamp(result.timestamp, datetime.timezone.utc)
+    return when.strftime(TIMESTAMP_FORMAT).encode()
+
+
 def _duration(seconds):
     days, rest = divmod(int(seconds), 86400)
     hours, rest = divmod(rest, 3600)
@@ -203,8 +209,7 @@ class GradebookWriter:
             if not (source and source.parent.resolve().is_relative_to(submitted.resolve())):
                 stamp = submitted / "timestamp.txt"
                 if result.timestamp:
-                    when = datetime.datetime.fromtimestamp(result.timestamp, datetime.timezone.utc)
-                    _replace(stamp, when.strftime(TIMESTAMP_FORMAT).encode())
+                    _replace(stamp, _timestamp_text(result))
                 else:  # an earlier submission's time would be wrong for this copy
                     stamp.unlink(missing_ok=True)
         autograded = Path(folders.format_path(folders.autograded_directory, student, name))
@@ -222,8 +227,7 @@ class GradebookWriter:
             if source.is_file() and not source.is_symlink():
                 _replace(autograded / record, source.read_bytes()[:4096])
         if not (autograded / "timestamp.txt").exists() and result.timestamp:
-            when = datetime.datetime.fromtimestamp(result.timestamp, datetime.timezone.utc)
-            _replace(autograded / "timestamp.txt", when.strftime(TIMESTAMP_FORMAT).encode())
+            _replace(autograded / "timestamp.txt", _timestamp_text(result))
 
     def _zero(self, student):
         """A missing notebook scores 0 everywhere, as nbgrader records it."""

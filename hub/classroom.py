@@ -226,21 +226,18 @@ def configure_user(classroom, user):
     _give(jupyter, user)
 
 
-def user_env(classroom, user):
+def user_env(user):
     """What a person's own commands run with: their home, the course environment first on PATH (nbgrader
     shells out to alembic), and the course's deterministic settings."""
     entry = pwd.getpwnam(user)
     base = {"HOME": entry.pw_dir, "USER": user, "LOGNAME": user, "LANG": "C.UTF-8",
             "PATH": f"{VENV_BIN}:/usr/local/bin:/usr/bin:/bin"}
-    env = Course(REPOSITORY).tool_env(base)
-    if user == classroom.instructor:
-        env["PYTHONPATH"] = str(classroom.course)  # the course's own nbgrader steps (hidden tests kept from feedback)
-    return env
+    return Course(REPOSITORY).tool_env(base)
 
 
 def run_as(classroom, user, command, cwd=None, **kwargs):
     entry = pwd.getpwnam(user)
-    return subprocess.run(command, cwd=cwd or entry.pw_dir, env=user_env(classroom, user), user=entry.pw_uid,
+    return subprocess.run(command, cwd=cwd or entry.pw_dir, env=user_env(user), user=entry.pw_uid,
                           group=entry.pw_gid, extra_groups=[], capture_output=True, text=True, **kwargs)
 
 
@@ -287,7 +284,7 @@ def set_up(classroom, create_users):
         "instructor": classroom.instructor, "students": classroom.student_ids,
         "course": str(classroom.course), "state": str(classroom.state),
         "proxy": str(PROXY), "singleuser": str(VENV_BIN / "jupyterhub-singleuser"),
-        "environment": {name: value for name, value in user_env(classroom, classroom.instructor).items()
+        "environment": {name: value for name, value in user_env(classroom.instructor).items()
                         if name not in ("HOME", "USER", "LOGNAME")},
     }
     path = classroom.folder / SETTINGS

@@ -32,16 +32,7 @@ c.Authenticator.allowed_users = {settings["instructor"], *settings["students"]}
 c.Spawner.cmd = [settings["singleuser"]]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.environment = {name: value for name, value in settings["environment"].items() if name != "PYTHONPATH"}
+c.Spawner.environment = settings["environment"]
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 
-
-def course_on_path(spawner):
-    """The instructor's server imports the course's own nbgrader steps from the course root."""
-    if spawner.user.name == settings["instructor"]:
-        spawner.environment = dict(spawner.environment, PYTHONPATH=settings["course"])  # a copy: not the students'
-
-
-
-c.Spawner.pre_spawn_hook = course_on_path
