@@ -25,13 +25,14 @@ from pathlib import Path
 import nbformat
 
 from autograder import assignment as assignments
-from autograder import collect, feedback, parallel, sandbox, score, tables
+from autograder import collect, feedback, parallel, sandbox, score, tables, timing
 from autograder.gradebook import GradebookWriter, default_db_url
 from autograder.model import GRADED, Status, Submission
 
 PROG = "python -m autograder"
 LOCK_FILE = ".autograder.lock"
 LOG_FILE = "grading.log"
+PROFILE_FILE = "profile.csv"
 # The summary's order: graded ones first, then the ones that were not.
 SUMMARY_ORDER = [Status.OK, Status.TAMPERED, Status.TIMEOUT, Status.CRASHED, Status.INVALID, Status.MISSING,
                  Status.ERROR]
@@ -320,8 +321,10 @@ def grade(args):
     course = _course(args.course)
     db_url = _database(args.db or default_db_url(course))
     out = _out(args.out or the_course().root / "grading" / name)
+    started = time.perf_counter()
     try:
         submissions = collect.collect(path, name, name)  # the notebook's name is the assignment's
+        collecting = time.perf_counter() - started
     except (FileNotFoundError, ValueError, zipfile.BadZipFile, collect.Unreadable, OSError) as error:
         raise BadInput(f"cannot read submissions: {error}") from None
     if not submissions:
@@ -331,7 +334,8 @@ def grade(args):
     lock = _lock(course, args.lock_wait)
     try:
         return _grade(args, name, submissions, course, out, db_url, GradingLog(out / LOG_FILE, name),
-                      whole_class=path.is_dir() and path.resolve() == (course / folders.submitted_directory).resolve())
+                      whole_class=path.is_dir() and path.resolve() == (course / folders.submitted_directory).resolve(),
+                      collecting=collecting, started=started)
     finally:
         lock.close()
         _hand_back(course, out, db_url, folders)
@@ -378,8 +382,9 @@ def _no_submission(spec, writer, submissions, path):
             for student in writer.gradebook.students if student.id not in handed_in]
 
 
-def _grade(args, name, submissions, course, out, db_url, log, whole_class=False):
-    """``whole_class``: the submissions are the course's own submitted/ (what ``nbgrader collect`` fills)."""
+def _grade(args, name, submissions, course, out, db_url, log, whole_class=False, collecting=0.0, started=None):
+    """``whole_class``: the submissions are the course's own submitted/ (what ``nbgrader collect`` fills);
+    ``collecting``: the seconds it took to collect them (for the profile), from ``started``."""
     results, unrecorded = [], []
     try:
         try:
@@ -390,12 +395,15 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False)
         writer = GradebookWriter(db_url, course, spec)
 
         def record(result):
+            recording = time.perf_counter()
             try:
                 writer.record(result)
             except Exception as error:  # noqa: BLE001 - keep grading; say which ones to re-run
                 unrecorded.append(f"{result.student_id} ({type(error).__name__}: {str(error)[:200]})")
                 log.add(f"{result.student_id}: not recorded in the gradebook", traceback.format_exc())
                 result.status = Status.ERROR  # (the writer says so in the message too)
+            if result.timings:
+                result.timings["gradebook"] = time.perf_counter() - recording
             results.append(result)
 
         try:
@@ -405,7 +413,9 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False)
                 results.extend(_no_submission(spec, writer, submissions, args.submissions))
         finally:
             writer.close()
+        writing = time.perf_counter()
         feedback.write_outputs(out, results, spec, show_hidden_tests=args.show_hidden_tests)
+        _share_out(results, collect=collecting, feedback=time.perf_counter() - writing)
     except KeyboardInterrupt:
         log.add("the run was interrupted", traceback.format_exc())
         _errors_to_log(results, log)
@@ -426,12 +436,26 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False)
     _errors_to_log(results, log)
     log.write()
     _summary(spec, results, out)
+    if args.profile:
+        timing.write_csv(out / PROFILE_FILE, results)
+        for line in timing.breakdown(results, time.perf_counter() - (started or 0.0), args.workers or os.cpu_count()):
+            say(line)
+        say(f"each submission's steps: {out / PROFILE_FILE}")
     if unrecorded:
         say("NOT recorded in the gradebook (grade these again): " + "; ".join(unrecorded))
     if log.entries:
         say(f"what went wrong, with tracebacks: {log.path}")
     graded = [r for r in results if r.status in GRADED]
     return 0 if len(graded) == len(submissions) and not unrecorded else 1  # a student who never submitted is no failure
+
+
+def _share_out(results, **seconds):
+    """Steps the parent runs once for the whole class (collecting, feedback), shared out evenly
+    among the submissions that were timed."""
+    timed = [r for r in results if r.timings]
+    for step, total in seconds.items():
+        for result in timed:
+            result.timings[step] = total / len(timed)
 
 
 def _errors_to_log(results, log):
@@ -594,6 +618,8 @@ def main(argv=None):
                                     "(default: the repository root)")
     p.add_argument("--lock-wait", type=WAIT_SECONDS, default=10.0,
                    help="seconds to wait for another grader of the same course to finish (default 10)")
+    p.add_argument("--profile", action="store_true",
+                   help="print where each submission's time went, step by step, and write DIR/profile.csv")
     p.add_argument("--hide-hidden-tests", action="store_true", help=argparse.SUPPRESS)  # now the default
     p = commands.add_parser("report", help="item analysis of the last grading run")
     p.add_argument("assignment")

@@ -30,6 +30,7 @@ from autograder import wire
 from autograder.assignment import nbgrader_meta
 from autograder.kernel import CappedText
 from autograder.model import Incident, Status
+from autograder.timing import Stopwatch
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 
@@ -72,15 +73,19 @@ class Remote:
 class Session:
     """The tests' side of one sandboxed kernel: run cells, read names, call functions."""
 
-    def __init__(self, limits, host, notebook_deadline=None):
+    def __init__(self, limits, host, notebook_deadline=None, timings=None):
         # ``host`` starts a kernel (``start()``: the two descriptors of its channel) and kills it
         # (``kill()``: how it ended); runner.JailHost asks the grader, the only one who may.
         self.limits, self.host = limits, host
+        self.timings = timings if timings is not None else Stopwatch()
+        self.started = time.perf_counter()
         self.read_fd, self.write_fd = host.start()
         self.notebook_deadline = notebook_deadline or time.monotonic() + limits.notebook_seconds
         self.cell_deadline = None  # while a test cell runs: when its time is up
         self.callbacks = {}        # grader-side functions student code may call, while one test cell runs
         self.closed = False
+        self.ready = False         # the kernel says "ready" once it has started; the first request waits for it
+        self.in_requests = 0.0     # seconds of the tests' requests to the kernel (the "tests" step leaves them out)
 
     def close(self):
         if self.closed:
@@ -91,7 +96,8 @@ class Session:
         except OSError:
             pass
         self._close_fds()
-        self.host.kill()
+        with self.timings.step("sandbox start"):
+            self.host.kill()
 
     def _close_fds(self):
         for fd in (self.read_fd, self.write_fd):
@@ -138,12 +144,16 @@ class Session:
         now = time.monotonic()
         deadline = min(now + self.limits.cell_seconds, self.notebook_deadline, self.cell_deadline or math.inf)
         try:
+            if not self.ready:
+                self._wait_until_ready(deadline)
+            sent = time.perf_counter()
             wire.send(self.write_fd, message, deadline)
             while True:
                 reply = wire.receive(self.read_fd, MAX_REPLY_BYTES, deadline)
                 if not isinstance(reply, dict):
                     raise wire.WireError("a reply that is not an object")
                 if reply.get("op") != "callback":
+                    self._count(message["op"], reply.get("busy"), time.perf_counter() - sent)
                     return reply
                 wire.send(self.write_fd, self._serve_callback(reply), deadline)
         except TimeoutError:
@@ -153,6 +163,21 @@ class Session:
             raise KernelTimeout(limit, seconds) from None
         except (EOFError, OSError, wire.WireError) as error:
             raise self._died(error) from None
+
+    def _wait_until_ready(self, deadline):
+        reply = wire.receive(self.read_fd, 1 << 10, deadline)
+        if reply != {"op": "ready"}:
+            raise wire.WireError("the kernel did not say it was ready")
+        self.ready = True
+        self.timings.add("sandbox start", time.perf_counter() - self.started)
+
+    def _count(self, op, busy, round_trip):
+        """A request's time: the student's code (as the kernel reports it) and the rest, the wire."""
+        busy = min(float(busy), round_trip) if type(busy) is float and busy >= 0 else 0.0
+        self.timings.add("student cells" if op == "run" else "student calls", busy)
+        self.timings.add("wire", round_trip - busy)
+        if op != "run":
+            self.in_requests += round_trip
 
     def _serve_callback(self, request):
         try:
@@ -336,6 +361,7 @@ def run_test_cell(source, namespace, name):
     outputs = []
     seconds = min(limits.cell_seconds, session.notebook_deadline - time.monotonic())
     session.cell_deadline = time.monotonic() + seconds
+    started, in_requests = time.perf_counter(), session.in_requests
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
                 warnings.catch_warnings(record=True) as caught, _alarm(seconds + 1.0):
@@ -353,6 +379,7 @@ def run_test_cell(source, namespace, name):
     finally:
         session.cell_deadline = None
         session.revoke_callbacks()
+        session.timings.add("tests", max(0.0, time.perf_counter() - started - (session.in_requests - in_requests)))
     for warning in caught[:100]:
         err.write(warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno))
     outputs += _streams(out.getvalue(), err.getvalue())
@@ -410,12 +437,15 @@ def run_plan(plan, limits, host):
     kernel is then restarted, the cells that had run are replayed, and grading goes on, so one
     endless loop costs only its own tests. Returns the verdict: ``outputs`` (one list of nbformat
     outputs per code cell), ``incidents`` (``[kind, cell name, detail]``) and ``values`` of the
-    names in ``read`` at the end (multiple-choice answers: short strings, else None).
+    names in ``read`` at the end (multiple-choice answers: short strings, else None), and
+    ``timings``, seconds per step (timing.py).
     """
     incidents, replay, broken, outputs = [], [], False, []
-    session = Session(limits, host)
+    timings = Stopwatch()
+    session = Session(limits, host, timings=timings)
     namespace = TestNamespace(session)
-    run_setup(namespace, plan["setup"])
+    with timings.step("tests"):
+        run_setup(namespace, plan["setup"])
     try:
         for cell in plan["cells"]:
             name = cell["name"]
@@ -444,14 +474,14 @@ def run_plan(plan, limits, host):
                 if time.monotonic() >= session.notebook_deadline:
                     continue
                 try:
-                    session = _restart(session, limits, host, replay)
+                    session = _restart(session, limits, host, replay, timings)
                 except (KernelTimeout, KernelDied):
                     broken = True
                 namespace.session = session
         values = {name: _short_text(session, name) for name in plan["read"]} if not broken else {}
     finally:
         session.close()
-    return {"outputs": outputs, "incidents": incidents, "values": values}
+    return {"outputs": outputs, "incidents": incidents, "values": values, "timings": dict(timings)}
 
 
 def fill_in(notebook, verdict):
@@ -481,9 +511,9 @@ def _short_text(session, name):
     return value if isinstance(value, str) and len(value) <= 20 else None
 
 
-def _restart(old, limits, host, replay):
+def _restart(old, limits, host, replay, timings=None):
     """A fresh kernel with the same notebook deadline, brought back to where the old one was."""
-    session = Session(limits, host, old.notebook_deadline)
+    session = Session(limits, host, old.notebook_deadline, timings)
     for source, name in replay:
         session.run_cell(source, name)
     return session

@@ -9,6 +9,7 @@ in this process (numpy, builtins, this module) can change only the student's own
 import builtins
 import io
 import sys
+import time
 import traceback
 import warnings
 
@@ -59,6 +60,7 @@ class Kernel:
         self.read_fd, self.write_fd, self.max_output = read_fd, write_fd, max_output
         self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": IPythonStub}
         self.objects = {}  # handle key -> object sent to the grader as a handle
+        self.busy = 0.0    # seconds the last request spent in the student's code (for the profile)
 
     # -- values across the boundary
 
@@ -90,6 +92,7 @@ class Kernel:
     # -- requests
 
     def serve(self):
+        self.send({"op": "ready"})  # started: the grader times the start from this
         while True:
             request = self.receive()
             op = request.get("op")
@@ -99,7 +102,18 @@ class Kernel:
             if handler is None:
                 self.send({"op": "raise", "ename": "ProtocolError", "evalue": f"unknown op {op!r}", "traceback": ""})
             else:
-                self.send(handler(request))
+                self.busy = 0.0
+                reply = handler(request)
+                reply["busy"] = self.busy
+                self.send(reply)
+
+    def _student(self, code, *args, **kwargs):
+        """Run the student's code, counting its time in ``busy``."""
+        started = time.perf_counter()
+        try:
+            return code(*args, **kwargs)
+        finally:
+            self.busy += time.perf_counter() - started
 
     def run_cell(self, request):
         """Run one of the student's cells; its output comes back as nbformat-like outputs."""
@@ -111,7 +125,7 @@ class Kernel:
         error = None
         sys.stdout, sys.stderr = out, err
         try:
-            exec(compile(source, request["name"], "exec"), self.namespace)
+            self._student(exec, compile(source, request["name"], "exec"), self.namespace)
         except BaseException as exc:  # noqa: BLE001 - SystemExit too: a student's exit() ends the cell, not us
             error = self._error(exc)
         finally:
@@ -140,7 +154,7 @@ class Kernel:
         try:
             with np.errstate(**request.get("errstate", {})), warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                result = function(*args, **kwargs)
+                result = self._student(function, *args, **kwargs)
             for warning in caught:  # a warning in a test cell is stderr output, and costs the cell
                 err.write(warnings.formatwarning(warning.message, warning.category, warning.filename, warning.lineno))
         except BaseException as exc:  # noqa: BLE001

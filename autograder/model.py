@@ -76,6 +76,7 @@ class Result:
     timestamp: float = 0.0
     seconds: float = 0.0
     details: str = ""         # for the grading log: the traceback when status is ERROR
+    timings: dict = dataclasses.field(default_factory=dict)  # step -> seconds (timing.py; for the profile)
 
 
 # -- the grading contract ---------------------------------------------------------------------

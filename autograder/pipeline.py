@@ -13,6 +13,8 @@ import nbformat
 from autograder import collect, restore, runner, score
 from autograder.model import Item, Result, Status, as_choice
 from autograder.sandbox import Limits
+from autograder.sanitize import sanitize_notebook
+from autograder.timing import Stopwatch
 
 
 def failed_result(assignment, submission, status, message, details=""):
@@ -41,19 +43,23 @@ def grade_submission(assignment, submission, limits=None, uid=None):
 def _grade(assignment, submission, limits, uid):
     if submission.status != Status.OK:
         return failed_result(assignment, submission, submission.status, submission.message)
-    try:
-        student, read_notes = collect.parse(submission.data)
-    except ValueError as error:
-        return failed_result(assignment, submission, Status.INVALID, str(error))
-    notebook, tampered, notes = restore.restore(student, assignment)
-    incidents, choices = runner.run_notebook(notebook, assignment, limits, uid)
-    result = Result(submission.student_id, Status.OK, "", max_score=assignment.max_score,
-                    submitted=submission.data, path=submission.path, timestamp=submission.timestamp)
-    result.choices = {q: as_choice(choices.get(a)) for q, a in assignment.multiple_choice.items()}
-    result.items = score.items(notebook, assignment)
-    result.score = sum(item.score for item in result.items if item.score is not None)
-    result.status, result.message = score.status_and_message(incidents, tampered, submission.notes + read_notes + notes)
-    from autograder.sanitize import sanitize_notebook  # what instructors open is inert (sanitize.py)
-    sanitize_notebook(notebook)
-    result.autograded = nbformat.writes(notebook)
+    timings = Stopwatch()
+    with timings.step("restore"):
+        try:
+            student, read_notes = collect.parse(submission.data)
+        except ValueError as error:
+            return failed_result(assignment, submission, Status.INVALID, str(error))
+        notebook, tampered, notes = restore.restore(student, assignment)
+    incidents, choices = runner.run_notebook(notebook, assignment, limits, uid, timings)
+    with timings.step("scoring"):
+        result = Result(submission.student_id, Status.OK, "", max_score=assignment.max_score,
+                        submitted=submission.data, path=submission.path, timestamp=submission.timestamp)
+        result.choices = {q: as_choice(choices.get(a)) for q, a in assignment.multiple_choice.items()}
+        result.items = score.items(notebook, assignment)
+        result.score = sum(item.score for item in result.items if item.score is not None)
+        result.status, result.message = score.status_and_message(incidents, tampered,
+                                                                 submission.notes + read_notes + notes)
+        sanitize_notebook(notebook)  # what instructors open is inert (sanitize.py)
+        result.autograded = nbformat.writes(notebook)
+    result.timings = dict(timings)
     return result

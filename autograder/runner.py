@@ -23,7 +23,7 @@ Protocol on the child's socket (wire.py framing; ``K`` is one byte sent with two
     grader -> child   {"op": "grade", "plan": ..., "limits": ...}
     child -> grader   {"op": "kernel"}                 grader -> child  K + (read_fd, write_fd)
     child -> grader   {"op": "kill"}                   grader -> child  {"op": "killed", "description": ...}
-    child -> grader   {"op": "verdict", "outputs": ..., "incidents": ..., "values": ...}
+    child -> grader   {"op": "verdict", "outputs": ..., "incidents": ..., "values": ..., "timings": ...}
 """
 import atexit
 import ctypes
@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 
-from autograder import sandbox, wire
+from autograder import sandbox, timing, wire
 from autograder.model import Status
 from autograder.sandbox import Jailed, Limits, Sandbox, SandboxUnavailable
 
@@ -151,19 +151,26 @@ def _close_jail():
         _jail.close()
 
 
-def run_notebook(notebook, assignment, limits, uid=None):
+def run_notebook(notebook, assignment, limits, uid=None, timings=None):
     """Grade a restored notebook in this worker's test jail: fills in its outputs and returns
-    (incidents, multiple-choice values), like execute.fill_in."""
+    (incidents, multiple-choice values), like execute.fill_in. The runner's ``timings`` are added to
+    ``timings``, and what is left of the time taken, as the step ``runner``."""
     from autograder import execute
 
     global _jail
     require_isolation(limits)
+    started = time.perf_counter()
     plan = execute.plan_of(notebook, assignment)
     with _lock:
         if _jail is None or not _jail.alive():
             _jail = TestJail(limits)
         verdict = _jail.grade(plan, limits, sandbox.kernel_uid() if uid is None else uid)
-    return execute.fill_in(notebook, verdict), verdict["values"]
+    incidents = execute.fill_in(notebook, verdict)
+    if timings is not None:
+        for step, seconds in verdict["timings"].items():
+            timings.add(step, seconds)
+        timings.add("runner", max(0.0, time.perf_counter() - started - sum(verdict["timings"].values())))
+    return incidents, verdict["values"]
 
 
 def require_isolation(limits):
@@ -183,7 +190,7 @@ def parse_verdict(message, plan, limits):
     def fail(why):
         raise RunnerError(f"the test runner sent a malformed verdict ({why})")
 
-    if set(message) != {"op", "outputs", "incidents", "values"}:
+    if set(message) != {"op", "outputs", "incidents", "values", "timings"}:
         fail("wrong fields")
     outputs, incidents, values = message["outputs"], message["incidents"], message["values"]
     if not isinstance(outputs, list) or len(outputs) != len(plan["cells"]):
@@ -217,7 +224,7 @@ def parse_verdict(message, plan, limits):
     if not isinstance(values, dict) or not set(values) <= set(plan["read"]) \
             or not all(v is None or _short_string(v, 20) for v in values.values()):
         fail("malformed answers")
-    return {"outputs": outputs, "incidents": incidents, "values": values}
+    return {"outputs": outputs, "incidents": incidents, "values": values, "timings": timing.checked(message["timings"])}
 
 
 def _short_string(value, limit):

@@ -374,10 +374,12 @@ def probe(limits=None):
 
     kernel = Sandbox(limits or Limits(cell_seconds=30), kernel_uid())
     try:
-        wire.send(kernel.write_fd, {"op": "run", "source": "pass", "name": "probe"})
-        reply = wire.receive(kernel.read_fd, 1 << 20, time.monotonic() + 30)
-        if reply.get("op") != "done":
-            raise wire.WireError(f"unexpected reply {reply.get('op')!r}")
+        for request, answer in (None, "ready"), ({"op": "run", "source": "pass", "name": "probe"}, "done"):
+            if request:
+                wire.send(kernel.write_fd, request)
+            reply = wire.receive(kernel.read_fd, 1 << 20, time.monotonic() + 30)
+            if reply.get("op") != answer:
+                raise wire.WireError(f"unexpected reply {reply.get('op')!r}")
     except (OSError, EOFError, TimeoutError, ValueError) as error:
         kernel.kill()
         raise SandboxUnavailable(

@@ -262,7 +262,7 @@ def test_send_gives_up_when_the_other_side_stops_reading():
 PLAN = {"cells": [{"test": False, "source": "", "name": "cell 1"}, {"test": True, "source": "", "name": "cell 2"}],
         "setup": [], "read": ["answer_q1"]}
 GOOD = {"op": "verdict", "outputs": [[], [{"output_type": "stream", "name": "stdout", "text": "hi"}]],
-        "incidents": [], "values": {"answer_q1": "A"}}
+        "incidents": [], "values": {"answer_q1": "A"}, "timings": {"tests": 0.5}}
 
 
 @pytest.mark.parametrize("change", [
@@ -280,6 +280,16 @@ def test_the_verdict_parser_is_strict(change):
     assert runner.parse_verdict(GOOD, PLAN, sandbox.Limits())["values"] == {"answer_q1": "A"}
     with pytest.raises(runner.RunnerError):
         runner.parse_verdict({**GOOD, **change}, PLAN, sandbox.Limits())
+
+
+def test_the_runners_timings_are_kept_only_as_plain_numbers_of_known_steps():
+    """The runner reports where its time went (for the profile); what student code could put
+    there is dropped, never a grade and never an error."""
+    timings = {"tests": 0.25, "student cells": 2, "score": 99.0, "wire": -1.0, "sandbox start": "x",
+               "student calls": float("nan"), "gradebook": 1.0}
+    verdict = runner.parse_verdict({**GOOD, "timings": timings}, PLAN, sandbox.Limits())
+    assert verdict["timings"] == {"tests": 0.25, "student cells": 2.0}
+    assert runner.parse_verdict({**GOOD, "timings": "fast"}, PLAN, sandbox.Limits())["timings"] == {}
 
 
 def test_grading_is_refused_without_the_isolation_it_needs(monkeypatch):
