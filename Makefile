@@ -37,7 +37,7 @@ help:
 	@echo "                  (the default in CI and containers), HUB_PORT=8000, HUB_PREFIX=r2a-"
 	@echo "make hub-clean  remove the users and the folder (build/hub) that make hub created"
 	@echo "make bench-autograde  time each assignment's autograde against its 60 s budget"
-	@echo "make bench-grade  time the autograder against plain nbgrader autograde on 40 submissions"
+	@echo "make bench-grade  the autograder against plain nbgrader and the floor, 40 submissions each (PROFILE=1: by step)"
 	@echo "make fuzz-grade N=5000  fuzz the autograder with N mutated notebooks (N/100 graded as classes)"
 	@echo "make lock       re-resolve requirements.in into the lock file requirements.txt"
 	@echo "make clean      remove the environment and build files"
@@ -102,9 +102,10 @@ hub-clean:
 bench-autograde: install
 	$(BIN)/python -m tests.benchmarks.bench_autograde $(ASSIGNMENT)
 
-# 40 generated submissions graded by both, scores compared, ratio printed.
+# 40 generated submissions of each assignment graded by plain nbgrader, by the autograder and by the
+# floor (the cells alone, one process); scores compared, ratios printed. PROFILE=1: where the time goes.
 bench-grade: install
-	$(BIN)/python -m tests.benchmarks.bench_grade $(ASSIGNMENT)
+	$(BIN)/python -m tests.benchmarks.bench_grade $(if $(PROFILE),--profile) $(ASSIGNMENT)
 
 # Not a test either: a longer run of tests/autograder/test_fuzz.py's properties; prints examples,
 # seconds and failures, and exits non-zero when one fails. SEED=1 for another sequence,

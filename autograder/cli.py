@@ -394,6 +394,8 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False,
             spec = assignments.from_gradebook(name, db_url, the_course())
         writer = GradebookWriter(db_url, course, spec)
 
+        by_id = {submission.student_id: submission for submission in submissions}
+
         def record(result):
             recording = time.perf_counter()
             try:
@@ -402,8 +404,15 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False,
                 unrecorded.append(f"{result.student_id} ({type(error).__name__}: {str(error)[:200]})")
                 log.add(f"{result.student_id}: not recorded in the gradebook", traceback.format_exc())
                 result.status = Status.ERROR  # (the writer says so in the message too)
+            writing = time.perf_counter()
+            feedback.write_page(out, result, spec, args.show_hidden_tests)
             if result.timings:
-                result.timings["gradebook"] = time.perf_counter() - recording
+                result.timings.update(gradebook=writing - recording, feedback=time.perf_counter() - writing)
+            # Recorded and written: the notebooks are no longer needed here, so the grader's memory
+            # stays the same however large the class (a class's results are kept, not its notebooks).
+            result.autograded, result.submitted = "", b""
+            if result.student_id in by_id:
+                by_id[result.student_id].data = b""
             results.append(result)
 
         try:
@@ -414,14 +423,15 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False,
         finally:
             writer.close()
         writing = time.perf_counter()
-        feedback.write_outputs(out, results, spec, show_hidden_tests=args.show_hidden_tests)
-        _share_out(results, collect=collecting, feedback=time.perf_counter() - writing)
+        feedback.write_tables(out, results)
+        _share_out(results, collect=collecting, tables=time.perf_counter() - writing)
     except KeyboardInterrupt:
         log.add("the run was interrupted", traceback.format_exc())
         _errors_to_log(results, log)
         log.write()
         say(f"\ninterrupted after {len(results)} of {len(submissions)} submissions: the ones graded are recorded "
-            f"in the gradebook, grades.csv and the other files in {out} were not written; grade again to finish")
+            f"in the gradebook and have their feedback pages; grades.csv, items.csv and choices.csv in {out} were "
+            "not written; grade again to finish")
         return 130
     except Exception as error:  # noqa: BLE001 - the terminal gets one line, the log the traceback
         log.add(f"the grading run stopped: {type(error).__name__}", traceback.format_exc())
@@ -449,13 +459,13 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False,
     return 0 if len(graded) == len(submissions) and not unrecorded else 1  # a student who never submitted is no failure
 
 
-def _share_out(results, **seconds):
-    """Steps the parent runs once for the whole class (collecting, feedback), shared out evenly
-    among the submissions that were timed."""
+def _share_out(results, collect, tables):
+    """What the parent does once for the whole class (collecting; the CSV tables, counted as
+    feedback), shared out evenly among the submissions that were timed."""
     timed = [r for r in results if r.timings]
-    for step, total in seconds.items():
-        for result in timed:
-            result.timings[step] = total / len(timed)
+    for result in timed:
+        result.timings["collect"] = collect / len(timed)
+        result.timings["feedback"] = result.timings.get("feedback", 0.0) + tables / len(timed)
 
 
 def _errors_to_log(results, log):

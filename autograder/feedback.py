@@ -130,18 +130,30 @@ def write_outputs(out_dir, results, assignment, show_hidden_tests=False, hide_hi
     """grades.csv, items.csv, choices.csv and feedback/<student>.html under ``out_dir``."""
     if hide_hidden_tests is not None:
         show_hidden_tests = not hide_hidden_tests
+    for result in results:
+        write_page(out_dir, result, assignment, show_hidden_tests)
+    write_tables(out_dir, results)
+
+
+def write_tables(out_dir, results):
+    """grades.csv, items.csv and choices.csv under ``out_dir``, one student after another."""
     out = Path(out_dir)
-    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     ordered = sorted(results, key=lambda r: r.student_id)
     tables.write(out, tables.GRADES, ordered)
     tables.write(out, tables.ITEMS, [tables.StudentItem(r.student_id, item.grade_id, item.score, item.max_score)
                                      for r in ordered for item in r.items])
     tables.write(out, tables.CHOICES, [tables.Choice(r.student_id, question, choice)
                                        for r in ordered for question, choice in sorted(r.choices.items())])
-    for result in results:
-        if result.status in (Status.INVALID, Status.MISSING) and not result.autograded:
-            continue
-        if not result.student_id or "/" in result.student_id or result.student_id.startswith("."):
-            continue  # never a page outside feedback/
-        page = feedback_html(result, assignment, show_hidden_tests)
-        tables.replace_file(out / "feedback" / f"{result.student_id}.html", lambda handle: handle.write(page))
+
+
+def write_page(out_dir, result, assignment, show_hidden_tests=False):
+    """feedback/<student>.html, for a submission that was read (grading writes each one as it comes)."""
+    if result.status in (Status.INVALID, Status.MISSING) and not result.autograded:
+        return
+    if not result.student_id or "/" in result.student_id or result.student_id.startswith("."):
+        return  # never a page outside feedback/
+    folder = Path(out_dir) / "feedback"
+    folder.mkdir(parents=True, exist_ok=True)
+    page = feedback_html(result, assignment, show_hidden_tests)
+    tables.replace_file(folder / f"{result.student_id}.html", lambda handle: handle.write(page))

@@ -13,7 +13,8 @@ the next one.
 
 The child runs the student's cells in a sandboxed kernel and the test cells itself (execute.py).
 It cannot start kernels (only root can), so it asks the grader over its control socket; the grader
-starts one and passes it the two ends of the kernel's channel. What comes back to the grader is a
+starts one (forked from the worker's kernel template, kernel_template.py) and passes it the two
+ends of the kernel's channel. What comes back to the grader is a
 *verdict*: outputs per cell, incidents and multiple-choice letters, read with a size limit and a
 strict parser (``parse_verdict``). A test runner taken over by student code can therefore lie about
 that student's own verdicts, within those limits, and nothing else.
@@ -37,9 +38,9 @@ import sys
 import threading
 import time
 
-from autograder import sandbox, timing, wire
+from autograder import kernel_template, sandbox, timing, wire
 from autograder.model import Status
-from autograder.sandbox import Jailed, Limits, Sandbox, SandboxUnavailable
+from autograder.sandbox import Jailed, Limits, SandboxUnavailable
 
 #: The template and its child together: numpy, torch and the tests' own arrays.
 RUNNER_MEMORY_BYTES = 6 * 1024 ** 3
@@ -86,10 +87,11 @@ class TestJail:
         self.control.close()
         self.process.kill()
 
-    def grade(self, plan, limits, kernel_uid):
-        """The verdict on one plan (execute.plan_of), checked by ``parse_verdict``."""
+    def grade(self, plan, limits, kernel_uid, kernels):
+        """The verdict on one plan (execute.plan_of), checked by ``parse_verdict``; its kernels are
+        forked from ``kernels`` (a kernel_template.KernelTemplate)."""
         ours, theirs = socket.socketpair()
-        kernels = []
+        started = []
         try:
             socket.send_fds(self.control, [b"F"], [theirs.fileno()])
             theirs.close()
@@ -99,19 +101,22 @@ class TestJail:
                 message = wire.receive(ours.fileno(), MAX_VERDICT_BYTES, deadline, max_containers=MAX_VERDICT_CONTAINERS)
                 op = message.get("op") if isinstance(message, dict) else None
                 if op == "kernel":
-                    if len(kernels) > len(plan["cells"]) + 2:
+                    if len(started) > len(plan["cells"]) + 2:
                         raise RunnerError("the test runner asked for more kernels than the notebook has cells")
-                    if kernels:
-                        kernels[-1].kill()
-                    kernel = Sandbox(limits, kernel_uid)
-                    kernels.append(kernel)
+                    if started:
+                        started[-1].kill()
+                    try:
+                        kernel = kernels.start(limits, kernel_uid)
+                    except (OSError, SandboxUnavailable) as error:
+                        raise RunnerError(f"no sandboxed kernel could be started ({error})") from None
+                    started.append(kernel)
                     socket.send_fds(ours, [b"K"], [kernel.read_fd, kernel.write_fd])
                     kernel.close_channel()  # the runner holds the channel now; we keep the process
                 elif op == "kill":
                     description = "not started"
-                    if kernels:
-                        kernels[-1].kill()
-                        description = kernels[-1].exit_description()
+                    if started:
+                        started[-1].kill()
+                        description = started[-1].exit_description()
                     wire.send(ours.fileno(), {"op": "killed", "description": description}, deadline)
                 elif op == "verdict":
                     return parse_verdict(message, plan, limits)
@@ -125,7 +130,7 @@ class TestJail:
             self.close()
             raise RunnerError(f"the test runner stopped while grading ({error})") from None
         finally:
-            for kernel in kernels:
+            for kernel in started:
                 kernel.kill()
             ours.close()
             self._wait_for_child()
@@ -162,9 +167,11 @@ def run_notebook(notebook, assignment, limits, uid=None, timings=None):
     started = time.perf_counter()
     plan = execute.plan_of(notebook, assignment)
     with _lock:
+        # The kernels' template first: it starts while the test runner's does.
+        kernels = kernel_template.template_for(limits, kernel_template.modules_to_preload(assignment.setup))
         if _jail is None or not _jail.alive():
             _jail = TestJail(limits)
-        verdict = _jail.grade(plan, limits, sandbox.kernel_uid() if uid is None else uid)
+        verdict = _jail.grade(plan, limits, sandbox.kernel_uid() if uid is None else uid, kernels)
     incidents = execute.fill_in(notebook, verdict)
     if timings is not None:
         for step, seconds in verdict["timings"].items():

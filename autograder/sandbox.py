@@ -180,6 +180,21 @@ class Cgroup:
                 pass
         return found
 
+    def hit_memory_limit(self):
+        """Did the kernel's out-of-memory killer act in this cgroup?"""
+        for folder in self.folders:
+            for name in ("memory.failcnt", "memory.events"):
+                try:
+                    text = (folder / name).read_text()
+                except OSError:
+                    continue
+                if name == "memory.failcnt" and text.strip() not in ("", "0"):
+                    return True
+                if name == "memory.events" and any(line.split()[:1] == ["oom_kill"] and line.split()[1] != "0"
+                                                   for line in text.splitlines()):
+                    return True
+        return False
+
     def remove(self):
         """Kill whatever is left in the cgroup, then remove it."""
         for _ in range(100):
@@ -305,30 +320,20 @@ class Jailed:
 
     def exit_description(self):
         """Why the process died, for a person: signal name or exit code, and its last words."""
-        code = self.process.poll()
-        if code is None:
-            return "still running"
-        tail = _printable(getattr(self, "last_words", ""))
-        how = (f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}")
-        if code == -signal.SIGXFSZ:
-            how += " (a file grew past the size limit)"
-        if code == -signal.SIGKILL and self.cgroup is not None and self._hit_memory_limit():
-            how += " (it used more than its memory limit)"
-        return how + (f"; its last output: {tail}" if tail else "")
+        return describe_exit(self.process.poll(), getattr(self, "last_words", ""), self.cgroup)
 
-    def _hit_memory_limit(self):
-        for folder in self.cgroup.folders:
-            for name in ("memory.failcnt", "memory.events"):
-                try:
-                    text = (folder / name).read_text()
-                except OSError:
-                    continue
-                if name == "memory.failcnt" and text.strip() not in ("", "0"):
-                    return True
-                if name == "memory.events" and any(line.split()[:1] == ["oom_kill"] and line.split()[1] != "0"
-                                                   for line in text.splitlines()):
-                    return True
-        return False
+
+def describe_exit(code, last_words, cgroup):
+    """How a sandboxed process ended (its return code: negative for a signal), for a person."""
+    if code is None:
+        return "still running"
+    tail = _printable(last_words)
+    how = (f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}")
+    if code == -signal.SIGXFSZ:
+        how += " (a file grew past the size limit)"
+    if code == -signal.SIGKILL and cgroup is not None and cgroup.hit_memory_limit():
+        how += " (it used more than its memory limit)"
+    return how + (f"; its last output: {tail}" if tail else "")
 
 
 def _printable(text):
@@ -336,57 +341,43 @@ def _printable(text):
     return "".join(c if c in "\n\t" or (c.isprintable()) else "?" for c in text)
 
 
-class Sandbox(Jailed):
-    """The student's kernel (kernel.py). ``read_fd``/``write_fd`` are the other ends of its channel,
-    for whoever talks to it (the test runner, which receives them)."""
-
-    def __init__(self, limits, uid):
-        to_kernel_r, self.write_fd = os.pipe()
-        self.read_fd, from_kernel_w = os.pipe()
-        try:
-            super().__init__(limits, uid, "autograder.kernel", [to_kernel_r, from_kernel_w, limits.output_bytes],
-                             (to_kernel_r, from_kernel_w))
-        finally:
-            os.close(to_kernel_r)
-            os.close(from_kernel_w)
-
-    def kill(self):
-        super().kill()
-        self.close_channel()
-
-    def close_channel(self):
-        for fd in (self.read_fd, self.write_fd):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.read_fd = self.write_fd = None  # never close a number the process has since reused
-
-
 def probe(limits=None):
-    """Start one kernel and run one line in it; SandboxUnavailable with the reason when that fails.
+    """Start one kernel as grading starts them and run one cell in it; SandboxUnavailable with the
+    reason when that fails.
 
     A kernel that cannot run (its user id cannot read this Python installation, say) must stop the
-    grading with a clear message: grading without the sandbox is never the fallback.
+    grading with a clear message: grading without the sandbox is never the fallback. The kernel is
+    forked from a template that imported its modules as root, so the cell reads the installation
+    and the course's code as the kernel's user id, as a student's ``import`` would.
     """
     from autograder import wire
+    from autograder.kernel_template import KernelTemplate
 
-    kernel = Sandbox(limits or Limits(cell_seconds=30), kernel_uid())
+    limits = limits or Limits(cell_seconds=30)
+    readable = sorted({os.path.dirname(os.__file__), *_python_path().split(os.pathsep)})
+    cell = f"import os\nfor folder in {readable!r}:\n    os.listdir(folder)\n"
+    template, kernel = KernelTemplate(limits, preload=()), None
     try:
-        for request, answer in (None, "ready"), ({"op": "run", "source": "pass", "name": "probe"}, "done"):
+        kernel = template.start(limits, kernel_uid())
+        for request, answer in (None, "ready"), ({"op": "run", "source": cell, "name": "probe"}, "done"):
             if request:
                 wire.send(kernel.write_fd, request)
             reply = wire.receive(kernel.read_fd, 1 << 20, time.monotonic() + 30)
             if reply.get("op") != answer:
                 raise wire.WireError(f"unexpected reply {reply.get('op')!r}")
+        if reply.get("error"):
+            raise PermissionError(f"{reply['error'].get('ename')}: {reply['error'].get('evalue')}")
     except (OSError, EOFError, TimeoutError, ValueError) as error:
-        kernel.kill()
+        if kernel is not None:
+            kernel.kill()
+        description = kernel.exit_description() if kernel is not None else "not started"
+        template.close()
         raise SandboxUnavailable(
-            f"the sandbox kernel does not start ({kernel.exit_description()}; {error}). Its user id must be able "
+            f"the sandbox kernel does not start ({description}; {error}). Its user id must be able "
             f"to read the Python installation ({sys.prefix}) and the course's code ({_python_path()}): check their "
             "permissions (a clone made with umask 077 cannot be read by others)") from None
     kernel.kill()
+    template.close()
 
 
 def _apply_limits(limits):

@@ -20,7 +20,7 @@ STEPS = {
     "tests": "the test cells themselves, in the test runner (without their calls into the kernel)",
     "scoring": "scores from the outputs, sanitising and writing the autograded notebook",
     "gradebook": "recording it in nbgrader's gradebook and folders (the parent)",
-    "feedback": "its feedback page and CSV rows (the parent; the class's total shared out)",
+    "feedback": "its feedback page, and its share of the CSV tables (the parent)",
 }
 
 #: The steps timed inside the test runner's jail, the only ones its verdict may report.
