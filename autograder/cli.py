@@ -415,6 +415,7 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False,
                 by_id[result.student_id].data = b""
             results.append(result)
 
+        grading = time.perf_counter()
         try:
             parallel.grade_all(spec, submissions, _limits(args), workers=args.workers,
                                scheduler=args.scheduler, on_result=record)
@@ -448,7 +449,8 @@ def _grade(args, name, submissions, course, out, db_url, log, whole_class=False,
     _summary(spec, results, out)
     if args.profile:
         timing.write_csv(out / PROFILE_FILE, results)
-        for line in timing.breakdown(results, time.perf_counter() - (started or 0.0), args.workers or os.cpu_count()):
+        for line in timing.breakdown(results, time.perf_counter() - (started or 0.0), args.workers or os.cpu_count(),
+                                     before=grading - (started or 0.0)):
             say(line)
         say(f"each submission's steps: {out / PROFILE_FILE}")
     if unrecorded:

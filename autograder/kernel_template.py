@@ -88,7 +88,9 @@ class KernelTemplate:
         self.control.close()
         self.process.kill()
 
-    def _wait_until_ready(self):
+    def wait_until_ready(self):
+        if self.ready:
+            return
         try:
             ready = wire.receive(self.control.fileno(), 1 << 10, time.monotonic() + START_SECONDS)
         except (EOFError, OSError, TimeoutError, wire.WireError) as error:
@@ -102,8 +104,7 @@ class KernelTemplate:
 
     def ask(self, message, fds=()):
         """Send a request (with descriptors) and return the template's reply."""
-        if not self.ready:
-            self._wait_until_ready()
+        self.wait_until_ready()
         deadline = time.monotonic() + REPLY_SECONDS
         try:
             wire.send(self.control.fileno(), message, deadline)

@@ -12,6 +12,7 @@ import time
 STEPS = {
     "collect": "finding and reading the notebook (the parent; the class's total shared out)",
     "restore": "parsing it and restoring test and locked cells (the worker)",
+    "worker start": "the worker's test runner and kernel template starting (once per worker: torch, numpy)",
     "runner": "forking the test runner, sending the plan, receiving and checking the verdict",
     "sandbox start": "starting each sandboxed kernel until it answers, and stopping it",
     "student cells": "the student's cells running in the kernel",
@@ -56,8 +57,9 @@ def per_submission(results):
     return {step: sum(t.get(step, 0.0) for t in timed) / len(timed) for step in STEPS} if timed else {}
 
 
-def breakdown(results, wall_seconds, workers):
-    """The profile as lines for a person: each step's mean seconds per submission and its share."""
+def breakdown(results, wall_seconds, workers, before=0.0):
+    """The profile as lines for a person: each step's mean seconds per submission and its share;
+    ``before``: the seconds the run took before the first submission went to a worker."""
     means = per_submission(results)
     if not means:
         return ["profile: no submission was graded, so nothing was timed"]
@@ -67,6 +69,7 @@ def breakdown(results, wall_seconds, workers):
              f"  {'step':<14} {'seconds':>8} {'share':>6}  what it counts"]
     lines += [f"  {step:<14} {means[step]:8.4f} {means[step] / total:6.1%}  {STEPS[step]}" for step in STEPS]
     lines.append(f"  {'total':<14} {total:8.4f}")
+    lines.append(f"before grading: {before:.1f} s (collecting, the sandbox's probe, the lock, the gradebook)")
     lines.append(f"wall clock: {wall_seconds:.1f} s for {len(results)} submissions, "
                  f"{wall_seconds / max(len(results), 1):.3f} s each, on {workers} workers")
     return lines
