@@ -92,12 +92,27 @@ def grade_all(assignment, submissions, limits, workers=None, scheduler=None, on_
     return [results[i] for i in range(len(submissions))]
 
 
+def _start_worker(grader_pid, limits, preload):
+    """Run in each worker as it starts: die with the grader, and start the test runner and the
+    kernel template at once, so that their imports overlap the worker's own."""
+    _die_with(grader_pid)
+    from autograder import runner
+
+    try:
+        runner.start_early(limits, preload)
+    except Exception:  # noqa: BLE001 - started again for the first notebook, whose result then says why
+        pass
+
+
 def _on_pool(workers, assignment, submissions, indices, limits, arrived):
     """Grade ``indices`` on a fresh process pool; the indices left unfinished when a worker died."""
+    from autograder.kernel_template import modules_to_preload
+
     context = multiprocessing.get_context("forkserver")
     unfinished = set(indices)
     with concurrent.futures.ProcessPoolExecutor(min(workers, len(indices)), mp_context=context,
-                                                initializer=_die_with, initargs=(os.getpid(),)) as pool:
+                                                initializer=_start_worker,
+                                                initargs=(os.getpid(), limits, modules_to_preload(assignment.setup))) as pool:
         futures = {pool.submit(grade_submission, assignment, submissions[i], limits): i for i in indices}
         for future in concurrent.futures.as_completed(futures):
             index = futures[future]

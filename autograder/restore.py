@@ -25,7 +25,8 @@ OverwriteCells      nbgrader  the pristine source of every test, locked and task
                               assignment.py) instead of opening the gradebook for each notebook
 CellIds             ours      nbformat 4.5: every cell has an id, valid and unique
 CheckCellMetadata   nbgrader  the nbgrader metadata is valid (it raises if not: a bug of ours,
-                              which makes that submission's status ``error``)
+                              which makes that submission's status ``error``). Our subclass runs
+                              it once per distinct list of graded cells (see the class)
 =================== ========= ==================================================================
 
 The steps also record what they changed: a test or locked cell that was edited, deleted or
@@ -35,6 +36,7 @@ student. tests/autograder/test_fuzz.py checks all this on mutated notebooks (tes
 tests/autograder/test_restore.py rule by rule.
 """
 import copy
+import json
 import logging
 import re
 import typing
@@ -43,7 +45,8 @@ import uuid
 import nbformat
 from nbgrader import preprocessors, utils
 from nbgrader.api import MissingEntry
-from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, NbGraderPreprocessor
+from nbgrader import preprocessors
+from nbgrader.preprocessors import ClearOutput, NbGraderPreprocessor
 from traitlets import Any
 
 from autograder.assignment import nbgrader_meta
@@ -81,6 +84,28 @@ def steps(assignment):
             OverwriteCells(pristine, log=QUIET),
             CellIds(log=QUIET),
             CheckCellMetadata(log=QUIET)]
+
+
+class CheckCellMetadata(preprocessors.CheckCellMetadata):
+    """nbgrader's check, run once per distinct list of graded cells in this process.
+
+    What it checks is a function of each graded cell's type and nbgrader metadata, in order, and
+    of nothing else (a cell's source appears only in its messages); restoring makes that list the
+    same for most of a class. Checking it again costs 40 ms a notebook (jsonschema checks its own
+    schema on every cell), most of restoring."""
+
+    checked = set()
+    MAX_REMEMBERED = 10_000
+
+    def preprocess(self, nb, resources):
+        key = json.dumps([[cell.cell_type, cell.metadata["nbgrader"]] for cell in nb.cells
+                          if "nbgrader" in cell.metadata], sort_keys=True, default=repr)
+        if key in self.checked:
+            return nb, resources
+        nb, resources = super().preprocess(nb, resources)
+        if len(self.checked) < self.MAX_REMEMBERED:
+            self.checked.add(key)
+        return nb, resources
 
 
 class SourceCell(typing.NamedTuple):

@@ -192,13 +192,17 @@ def run_notebook(notebook, assignment, limits, uid=None, timings=None):
     return incidents, verdict["values"]
 
 
-def start_early(limits=None):
-    """Start this process's test runner now, to be ready when the first notebook is (``check``:
-    its 2 s of importing torch overlap the grader's own imports)."""
+def start_early(limits=None, preload=None):
+    """Start this process's test runner now, and with ``preload`` its kernel template, to be ready
+    when the first notebook is: their imports (2 s of torch) overlap the grader's own (``check``)
+    or the worker's (``grade``)."""
     global _jail
+    limits = limits or Limits()
     with _lock:
+        if preload is not None:
+            kernel_template.template_for(limits, preload)
         if _jail is None:
-            _jail = TestJail(limits or Limits())
+            _jail = TestJail(limits)
 
 
 def require_isolation(limits):
