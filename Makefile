@@ -22,7 +22,7 @@ DETERMINISTIC_ENV := $(shell $(PYTHON) -c 'import tomllib; print(" ".join(f"{k}=
 $(foreach setting,$(DETERMINISTIC_ENV),$(eval export $(setting)))
 
 .DEFAULT_GOAL := help
-.PHONY: help install lab test test-fast notebooks assignments site hub hub-clean bench-autograde bench-grade bench-scale fuzz-grade lock clean
+.PHONY: help install lab test test-fast notebooks assignments site hub hub-clean bench-autograde bench-grade bench-scale bench-check fuzz-grade lock clean
 
 help:
 	@echo "make lab        set up (first time only) and open JupyterLab at the course root"
@@ -37,6 +37,7 @@ help:
 	@echo "                  (the default in CI and containers), HUB_PORT=8000, HUB_PREFIX=r2a-"
 	@echo "make hub-clean  remove the users and the folder (build/hub) that make hub created"
 	@echo "make bench-autograde  time each assignment's autograde against its 60 s budget"
+	@echo "make bench-check  how long autograder check takes on each assignment (target 3 s)"
 	@echo "make bench-scale  1,000 submissions: the grader's memory and time by class size, then on Dask"
 	@echo "make bench-grade  the autograder against plain nbgrader and the floor, 40 submissions each (PROFILE=1: by step)"
 	@echo "make fuzz-grade N=5000  fuzz the autograder with N mutated notebooks (N/100 graded as classes)"
@@ -107,6 +108,10 @@ bench-autograde: install
 # floor (the cells alone, one process); scores compared, ratios printed. PROFILE=1: where the time goes.
 bench-grade: install
 	$(BIN)/python -m tests.benchmarks.bench_grade $(if $(PROFILE),--profile) $(ASSIGNMENT)
+
+# How long a learner waits for `python -m autograder check` on each assignment (target 3 s).
+bench-check: install
+	$(BIN)/python -m tests.benchmarks.bench_check $(ASSIGNMENT)
 
 # A generated class of 1,000 graded here (the grader's memory against its progress, time against the
 # class's size), then on a Dask LocalCluster, whose grades must be identical.

@@ -63,7 +63,8 @@ def memory_by_progress(samples, total):
     """The parent's RSS (MiB) when a quarter, half, three quarters and all of the class was written."""
     marks = []
     for fraction in (0.25, 0.5, 0.75, 1.0):
-        after = [rss for pages, rss in samples if pages >= fraction * total]
+        # (at 100%: the last sample, taken just before the grader ended, if none saw every page)
+        after = [rss for pages, rss in samples if pages >= fraction * total] or [rss for _, rss in samples[-1:]]
         marks.append(f"{after[0] / 1024:.0f}" if after else "-")
     return marks
 
