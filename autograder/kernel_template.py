@@ -165,10 +165,7 @@ class ForkedKernel:
                 self.code = -signal.SIGKILL  # the template is gone, and its kernels with it (its namespace)
             if self.cgroup is not None:
                 self.cgroup.remove()
-            if not self.log.closed:
-                self.log.seek(0)
-                self.last_words = self.log.read()[-600:].decode("utf-8", "replace").strip()
-                self.log.close()
+            self.last_words = sandbox.read_last_words(self.log)
         self.close_channel()
 
     def exit_description(self):

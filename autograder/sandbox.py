@@ -311,16 +311,24 @@ class Jailed:
         self.process.wait()
         if self.cgroup is not None:
             self.cgroup.remove()
-        if not self.log.closed:
-            self.log.seek(0)
-            self.last_words = self.log.read()[-600:].decode("utf-8", "replace").strip()
-        self.log.close()
+        if not self.log.closed:  # a second kill keeps what the first one read
+            self.last_words = read_last_words(self.log)
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def exit_description(self):
         """Why the process died, for a person: signal name or exit code, and its last words."""
         return describe_exit(self.process.poll(), getattr(self, "last_words", ""), self.cgroup)
+
+
+def read_last_words(log):
+    """The end of what a sandboxed process wrote to its log file, which is then closed ("" once closed)."""
+    if log.closed:
+        return ""
+    log.seek(0)
+    words = log.read()[-600:].decode("utf-8", "replace").strip()
+    log.close()
+    return words
 
 
 def describe_exit(code, last_words, cgroup):
